@@ -1,0 +1,38 @@
+import type { Socket } from 'node:net'
+
+/** Why RDS refused a token; logged server-side only, never sent to the client (DESIGN §4). */
+export type RejectReason = 'InvalidToken' | 'ExpiredToken' | 'NotAuthorized' | 'ThrottlingException'
+
+/** One login as a wire front sees it, after TLS and after the client sent its password (the token). */
+export interface LoginAttempt {
+  engine: 'postgres' | 'mysql'
+  user: string
+  database?: string
+  password: string
+  remoteAddress: string
+}
+
+export type LoginVerdict = { ok: true } | { ok: false; reason: RejectReason }
+
+/**
+ * What both wire fronts share: token verification plus the faults and counters of the
+ * emulator. A front calls `authorize` once per login and reports every connection it
+ * accepts so that `dropConnections()` and `stats().open` see it.
+ */
+export interface AuthGate {
+  authorize(attempt: LoginAttempt): Promise<LoginVerdict>
+  /** Registers a client socket (plain or TLS) and its upstream; both are destroyed on dropConnections(). */
+  track(client: Socket, upstream?: Socket): void
+  /** Counts a connection that ended before a verdict (garbage, TLS failure, early disconnect). */
+  protocolError(kind: string): void
+  log(line: string): void
+}
+
+/** Everything a wire front needs to serve; built once by startEmulator. */
+export interface FrontContext {
+  gate: AuthGate
+  /** PEM key and certificate chain the front presents after SSLRequest. */
+  tls: { key: string; cert: string }
+  /** Upstream URL (postgres://… or mysql://…); for postgres without one, the embedded PGlite URL. */
+  upstream: string
+}

@@ -1,0 +1,10 @@
+import { defineProject } from 'vitest/config'
+
+export default defineProject({
+  resolve: { conditions: ['dev-source'] },
+  ssr: { resolve: { conditions: ['dev-source'] } },
+  test: {
+    name: 'mysql2',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+  },
+})
