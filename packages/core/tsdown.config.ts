@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   platform: 'node',
   target: 'node20',
+  // import.meta.url in rds-tls.ts must work in the CommonJS build too.
+  shims: true,
 })

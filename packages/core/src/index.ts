@@ -1,1 +1,20 @@
-export const x = 1
+export { isAuthError } from './auth-error.js'
+export { authFailureHint, withAuthRetry } from './auth-retry.js'
+export { type RdsIamErrorCode, RdsIamErrorCodes } from './codes.js'
+export type {
+  AwsCredentials,
+  AwsCredentialsProvider,
+  IamLogger,
+  IamOption,
+  IamOptions,
+  RetryPolicy,
+} from './iam-options.js'
+export { normalizeIamOptions } from './iam-options.js'
+export type { SignFn, SignRequest, TokenProviderHooks } from './internal-types.js'
+export { DEFAULT_MAX_NEW_CONNECTIONS_PER_SECOND, throttleNewConnection } from './rate-limit.js'
+export type { RdsEndpointKind, RdsHostnameInfo } from './rds-hostname.js'
+export { parseRdsHostname } from './rds-hostname.js'
+export { RdsIamError, unsupportedDriver } from './rds-iam-error.js'
+export { rdsTls, resolveTls } from './rds-tls.js'
+export type { TokenProvider, TokenProviderOptions, TokenProviderStats, TokenTarget } from './token-provider.js'
+export { createTokenProvider } from './token-provider.js'

@@ -1,0 +1,49 @@
+import type { AwsCredentials } from './iam-options.js'
+
+/** What a signer receives: everything a SigV4 `rds-db:connect` presign needs. */
+export interface SignRequest {
+  hostname: string
+  port: number
+  username: string
+  region: string
+  credentials: AwsCredentials
+}
+
+/** Signs one token. The default loads `@aws-sdk/rds-signer` on first use. */
+export type SignFn = (request: SignRequest) => Promise<string>
+
+/** One shared cache slot per signing host, port, user, region and credential source. */
+export interface CacheEntry {
+  token?: string
+  /** X-Amz-Date of the cached token, ms since epoch. */
+  signedAt: number
+  /** The instant the token stops working: min(X-Amz-Date + 900 s, credentials' expiration). */
+  hardExpiry: number
+  inflight?: Promise<SignedToken>
+  /** Bumped by invalidate() so a signing that started before it is not cached after it. */
+  generation: number
+  stats: { signed: number; hits: number; inflightJoins: number; failures: number }
+}
+
+export interface SignedToken {
+  token: string
+  signedAt: number
+  hardExpiry: number
+}
+
+/**
+ * Testing seams for {@link createTokenProvider}'s second argument. Not part of the supported
+ * API: the clock and signer let unit tests drive expiry without waiting 15 minutes.
+ */
+export interface TokenProviderHooks {
+  /** Clock in ms since epoch. Default `Date.now`. */
+  now?: () => number
+  /** Replaces `@aws-sdk/rds-signer`. */
+  sign?: SignFn
+  /** How long a credential provider may take. Default 10 000 ms. */
+  credentialTimeoutMs?: number
+  /** A private cache instead of the process-wide one. */
+  registry?: Map<string, CacheEntry>
+  /** Environment to read AWS_REGION / AWS_DEFAULT_REGION from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv
+}

@@ -1,0 +1,94 @@
+/** RDS guidance is fewer than ~200 new IAM connections per second per instance; half leaves headroom for other clients. */
+export const DEFAULT_MAX_NEW_CONNECTIONS_PER_SECOND = 100
+
+/** Timer seam so the bucket can be driven by a fake clock in tests. */
+export interface BucketClock {
+  now(): number
+  setTimeout(fn: () => void, ms: number): unknown
+}
+
+const realClock: BucketClock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+}
+
+/**
+ * A FIFO token bucket: `perSecond` tokens refill per second, burst up to `perSecond`.
+ * `take()` resolves when a token is available; it never rejects.
+ * @internal
+ */
+export class TokenBucket {
+  private tokens: number
+  private last: number
+  private readonly queue: (() => void)[] = []
+  private timerArmed = false
+  // Below 1/s the bucket must still hold one whole token, or nothing would ever pass.
+  private get capacity(): number {
+    return Math.max(1, this.perSecond)
+  }
+
+  constructor(
+    readonly perSecond: number,
+    private readonly clock: BucketClock = realClock,
+  ) {
+    this.tokens = this.capacity
+    this.last = clock.now()
+  }
+
+  take(): Promise<void> {
+    return new Promise((resolve) => {
+      this.queue.push(resolve)
+      this.drain()
+    })
+  }
+
+  get waiting(): number {
+    return this.queue.length
+  }
+
+  private refill(): void {
+    const t = this.clock.now()
+    this.tokens = Math.min(this.capacity, this.tokens + ((t - this.last) * this.perSecond) / 1000)
+    this.last = t
+  }
+
+  private drain(): void {
+    this.refill()
+    while (this.queue.length > 0 && this.tokens >= 1) {
+      this.tokens -= 1
+      this.queue.shift()!()
+    }
+    if (this.queue.length > 0 && !this.timerArmed) {
+      this.timerArmed = true
+      const wait = Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.perSecond))
+      this.clock.setTimeout(() => {
+        this.timerArmed = false
+        this.drain()
+      }, wait)
+    }
+  }
+}
+
+const buckets = new Map<string, TokenBucket>()
+
+/**
+ * Waits until a new connection to `endpointKey` (e.g. `host:port`) may start. One bucket per
+ * endpoint for the whole process, so every pool in it shares the budget. Queues, never fails.
+ * `undefined` → 100/s; `0` or `Infinity` → no limit.
+ *
+ * @example
+ * ```ts
+ * await throttleNewConnection(`${host}:${port}`, iam.maxNewConnectionsPerSecond)
+ * ```
+ */
+export function throttleNewConnection(endpointKey: string, perSecond: number | undefined): Promise<void> {
+  const rate = perSecond ?? DEFAULT_MAX_NEW_CONNECTIONS_PER_SECOND
+  if (!(rate > 0) || !Number.isFinite(rate)) return Promise.resolve()
+  let bucket = buckets.get(endpointKey)
+  if (!bucket || bucket.perSecond !== rate) {
+    // A different rate for the same endpoint replaces the bucket: the latest setting wins.
+    bucket = new TokenBucket(rate)
+    buckets.set(endpointKey, bucket)
+  }
+  return bucket.take()
+}

@@ -1,0 +1,236 @@
+import { inspect } from 'node:util'
+import { loadSigner } from './aws-sdk-loader.js'
+import { credentialSourceFor, resolveCredentials } from './credential-source.js'
+import { type IamLogger, type IamOptions, normalizeIamOptions } from './iam-options.js'
+import type { CacheEntry, SignedToken, SignFn, TokenProviderHooks } from './internal-types.js'
+import { RdsIamError } from './rds-iam-error.js'
+import { resolveRegion } from './rds-hostname.js'
+
+// Defaults in one block; the reasons are in the README's "Design notes".
+/** RDS accepts a token for 900 s after its X-Amz-Date. */
+const TOKEN_LIFETIME_MS = 900_000
+/** Clock skew plus connect latency: a token handed out must still be valid when RDS checks it. */
+const DEFAULT_REFRESH_MARGIN_SECONDS = 60
+/** Refresh in the background once 2/3 of a token's life is gone (600 s of 900 s: the last 5 minutes). */
+const REFRESH_AHEAD_FRACTION = 2 / 3
+/** A credential provider (IMDS, SSO, STS) slower than this is treated as broken, never waited on forever. */
+const DEFAULT_CREDENTIAL_TIMEOUT_MS = 10_000
+/** Same rule as @aws-sdk/rds-signer: credentials this close to expiry are force-refreshed once before signing. */
+const CREDENTIAL_REFRESH_BEFORE_MS = 15 * 60_000
+
+/** Who a {@link TokenProvider} signs for; no secrets. */
+export interface TokenTarget {
+  /** Host the token is signed for (`signingHostname` if set). */
+  hostname: string
+  /** Port the token is signed for (`signingPort` if set). */
+  port: number
+  username: string
+  region: string
+  /** Host the client connects to; differs from `hostname` only with `signingHostname`. */
+  connectHostname: string
+  connectPort: number
+}
+
+/** Counters of one shared cache entry (shared by every provider with the same signing target). */
+export interface TokenProviderStats {
+  /** Tokens signed successfully. */
+  signed: number
+  /** `getToken()` calls answered from the cache. */
+  hits: number
+  /** `getToken()` calls that waited on a signing already in flight. */
+  inflightJoins: number
+  /** Failed signings (credentials or signer), foreground and background. */
+  failures: number
+}
+
+/**
+ * Hands out IAM auth tokens for one database user at one endpoint: cached, single-flight,
+ * refreshed ahead of expiry.
+ */
+export interface TokenProvider {
+  /** A valid token; signs only when the cache has none (concurrent callers share one signing). */
+  getToken(): Promise<string>
+  /** Drops the cached token so the next `getToken()` signs again; call after an auth failure. */
+  invalidate(): void
+  stats(): TokenProviderStats
+  /** Who tokens are signed for; used by {@link withAuthRetry} to fill in its hint. */
+  readonly target?: TokenTarget
+}
+
+/** What {@link createTokenProvider} takes: where to connect plus the `iam` options. */
+export type TokenProviderOptions = { hostname: string; port: number; username: string } & IamOptions
+
+const sharedRegistry = new Map<string, CacheEntry>()
+
+const defaultSign: SignFn = async ({ hostname, port, username, region, credentials }) => {
+  const { Signer } = await loadSigner()
+  return new Signer({ hostname, port, username, region, credentials }).getAuthToken()
+}
+
+function readAmzDate(token: string): number | undefined {
+  const m = /[?&]X-Amz-Date=(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(token)
+  if (!m) return undefined
+  const [, y, mo, d, h, mi, s] = m.map(Number) as number[]
+  return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!)
+}
+
+function invalidOption(message: string, hint: string): RdsIamError {
+  return new RdsIamError('RDS_IAM_INVALID_OPTIONS', message, hint)
+}
+
+/**
+ * Creates a token provider. Providers for the same signing host, port, user, region and
+ * credential source share one process-wide cache entry, so many pools cost one signing.
+ * Throws `RDS_IAM_NO_REGION` / `RDS_IAM_INVALID_OPTIONS` right away; signing errors surface
+ * from `getToken()` as `RDS_IAM_CREDENTIALS` / `RDS_IAM_SIGNING_FAILED`.
+ *
+ * The second argument is a testing seam (fake clock, fake signer), not a supported API.
+ *
+ * @example
+ * ```ts
+ * const provider = createTokenProvider({ hostname: 'db.abc.eu-west-1.rds.amazonaws.com', port: 5432, username: 'app' })
+ * const password = await provider.getToken()
+ * ```
+ */
+export function createTokenProvider(options: TokenProviderOptions, hooks: TokenProviderHooks = {}): TokenProvider {
+  const { hostname, port, username, ...rest } = options ?? ({} as TokenProviderOptions)
+  if (typeof hostname !== 'string' || hostname.trim() === '') {
+    throw invalidOption('no database host given', 'set the host (or hostname) of the RDS endpoint in the connection config')
+  }
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw invalidOption(`invalid port ${String(port)}`, 'set the database port, e.g. 5432 or 3306')
+  }
+  if (typeof username !== 'string' || username === '') {
+    throw invalidOption('no database user given', 'set the database user the token is for (user / username)')
+  }
+  const iam = normalizeIamOptions(rest)
+  const now = hooks.now ?? Date.now
+  const sign = hooks.sign ?? defaultSign
+  const credentialTimeoutMs = hooks.credentialTimeoutMs ?? DEFAULT_CREDENTIAL_TIMEOUT_MS
+  const registry = hooks.registry ?? sharedRegistry
+  const logger: IamLogger | undefined = iam.logger
+  const marginMs = (iam.refreshMarginSeconds ?? DEFAULT_REFRESH_MARGIN_SECONDS) * 1000
+
+  const signHost = (iam.signingHostname ?? hostname).trim().toLowerCase().replace(/\.$/, '')
+  const signPort = iam.signingPort ?? port
+  const region = resolveRegion(signHost, iam.region, hooks.env)
+  const source = credentialSourceFor(iam.credentials, iam.profile)
+  const key = `${signHost}:${signPort}|${username}|${region}|${source.id}`
+  const who = `${username}@${signHost}:${signPort} (${region})`
+
+  let entry = registry.get(key)
+  if (!entry) {
+    entry = { signedAt: 0, hardExpiry: 0, generation: 0, stats: { signed: 0, hits: 0, inflightJoins: 0, failures: 0 } }
+    registry.set(key, entry)
+  }
+  const e: CacheEntry = entry
+
+  const usableUntil = () => e.hardExpiry - marginMs
+  const refreshAt = () => Math.min(e.signedAt + (e.hardExpiry - e.signedAt) * REFRESH_AHEAD_FRACTION, usableUntil())
+
+  async function signOnce(): Promise<SignedToken> {
+    const started = now()
+    let creds = await resolveCredentials(source, credentialTimeoutMs)
+    if (creds.expiration && creds.expiration.getTime() - started < CREDENTIAL_REFRESH_BEFORE_MS) {
+      // A token cannot outlive the session that signed it; ask once for fresher credentials.
+      try {
+        const fresh = await resolveCredentials(source, credentialTimeoutMs, true)
+        if (!fresh.expiration || fresh.expiration.getTime() > creds.expiration.getTime()) creds = fresh
+      } catch {
+        // Keep the credentials we have: they are still valid, just short-lived.
+      }
+    }
+    let token: string
+    try {
+      token = await sign({ hostname: signHost, port: signPort, username, region, credentials: creds })
+    } catch (err) {
+      throw new RdsIamError(
+        'RDS_IAM_SIGNING_FAILED',
+        `could not sign an IAM auth token for ${who}`,
+        'check that @aws-sdk/rds-signer is installed and the credentials are complete',
+        { cause: err },
+      )
+    }
+    if (typeof token !== 'string' || token === '') {
+      throw new RdsIamError('RDS_IAM_SIGNING_FAILED', `the signer returned no token for ${who}`, 'report this as a bug')
+    }
+    // The token's own X-Amz-Date is what RDS checks; the local clock may have moved while signing.
+    const signedAt = readAmzDate(token) ?? started
+    const credsEnd = creds.expiration ? creds.expiration.getTime() : Number.POSITIVE_INFINITY
+    const hardExpiry = Math.min(signedAt + TOKEN_LIFETIME_MS, credsEnd)
+    if (hardExpiry - marginMs <= now()) {
+      logger?.warn(
+        `rds-iam: the credentials signing for ${who} expire in ${Math.round((credsEnd - now()) / 1000)} s; tokens will be re-signed on every use until they are refreshed`,
+      )
+    }
+    return { token, signedAt, hardExpiry }
+  }
+
+  function startSigning(background: boolean): Promise<SignedToken> {
+    const generation = e.generation
+    const flight = signOnce()
+    e.inflight = flight
+    flight.then(
+      (result) => {
+        if (e.inflight === flight) e.inflight = undefined
+        e.stats.signed++
+        if (e.generation === generation) {
+          e.token = result.token
+          e.signedAt = result.signedAt
+          e.hardExpiry = result.hardExpiry
+        }
+        logger?.debug(
+          `rds-iam: signed a token for ${who}, valid for ${Math.round((result.hardExpiry - now()) / 1000)} s`,
+        )
+      },
+      (err: unknown) => {
+        if (e.inflight === flight) e.inflight = undefined
+        e.stats.failures++
+        if (background) {
+          const code = err instanceof RdsIamError ? err.code : 'unknown error'
+          logger?.warn(
+            `rds-iam: background token refresh for ${who} failed (${code}); the current token stays in use until it expires`,
+          )
+        }
+      },
+    )
+    return flight
+  }
+
+  const provider: TokenProvider = {
+    async getToken() {
+      const t = now()
+      if (e.token !== undefined && t < usableUntil()) {
+        e.stats.hits++
+        if (t >= refreshAt() && !e.inflight) void startSigning(true).catch(() => {})
+        return e.token
+      }
+      if (e.inflight) {
+        e.stats.inflightJoins++
+        return (await e.inflight).token
+      }
+      return (await startSigning(false)).token
+    },
+    invalidate() {
+      e.generation++
+      e.token = undefined
+      e.signedAt = 0
+      e.hardExpiry = 0
+      e.inflight = undefined
+    },
+    stats() {
+      return { ...e.stats }
+    },
+  }
+  const target: TokenTarget = {
+    hostname: signHost,
+    port: signPort,
+    username,
+    region,
+    connectHostname: hostname,
+    connectPort: port,
+  }
+  Object.defineProperty(provider, 'target', { value: Object.freeze(target), enumerable: true })
+  Object.defineProperty(provider, inspect.custom, { value: () => `TokenProvider { ${who} }` })
+  return Object.freeze(provider)
+}
