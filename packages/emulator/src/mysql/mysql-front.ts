@@ -1,0 +1,298 @@
+/**
+ * The MySQL wire front of the emulator: speaks the connection phase the way RDS MySQL does for
+ * a user `IDENTIFIED WITH AWSAuthenticationPlugin` and `REQUIRE SSL`, verifies the token through
+ * the shared gate, logs in upstream and then relays bytes unchanged.
+ */
+import { randomInt } from 'node:crypto'
+import { createServer, type Server, type Socket } from 'node:net'
+import { TLSSocket } from 'node:tls'
+import type { FrontContext } from '../internal-types.js'
+import { ChannelClosedError, PacketChannel } from './mysql-channel.js'
+import {
+  Cap,
+  capsAnd,
+  capsOr,
+  capsWithout,
+  decodeHandshakeResponse,
+  encodeAuthSwitchRequest,
+  encodeGreeting,
+  FRONT_TERMINATED_CAPS,
+  type HandshakeResponse,
+  isSslRequest,
+  NEVER_OFFERED_CAPS,
+  type ServerGreeting,
+} from './mysql-handshake.js'
+import { encodeErrPayload, encodePacket, MysqlProtocolError } from './mysql-packets.js'
+import { MysqlUpstream, parseMysqlUpstreamUrl, UpstreamLoginError } from './mysql-upstream.js'
+
+/** Tuning for tests; `startEmulator` uses the defaults. */
+export interface MysqlFrontOptions {
+  /** From accept to relay; a client that has not finished logging in by then is dropped. */
+  handshakeTimeoutMs?: number
+  /** Connecting and logging in to the upstream server. */
+  upstreamTimeoutMs?: number
+}
+
+const DEFAULTS = {
+  handshakeTimeoutMs: 10_000,
+  upstreamTimeoutMs: 10_000,
+  /** Nothing before authentication is legitimately larger (a token with a session token is < 4 KB). */
+  maxPreAuthPacket: 16 * 1024,
+}
+
+const ER_ACCESS_DENIED_ERROR = 1045
+const ER_UNKNOWN_ERROR = 1105
+
+/** Capabilities offered to clients: what the upstream honours, minus what the front cannot relay, plus what it terminates. */
+export function offeredCapabilities(upstream: number): number {
+  return capsOr(capsWithout(upstream, NEVER_OFFERED_CAPS | FRONT_TERMINATED_CAPS), FRONT_TERMINATED_CAPS)
+}
+
+/** MySQL's own scrambles are printable (33..126): some clients read the second part as a C string. */
+function printableScramble(): Buffer {
+  const b = Buffer.alloc(20)
+  for (let i = 0; i < b.length; i++) b[i] = randomInt(33, 127)
+  return b
+}
+
+/** `::ffff:127.0.0.1` → `127.0.0.1`, as MySQL reports IPv4 clients. */
+function clientHost(socket: Socket): string {
+  const addr = socket.remoteAddress ?? 'unknown'
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr
+}
+
+function accessDenied(user: string, host: string, usedPassword: boolean): Buffer {
+  return encodeErrPayload(
+    ER_ACCESS_DENIED_ERROR,
+    '28000',
+    `Access denied for user '${user}'@'${host}' (using password: ${usedPassword ? 'YES' : 'NO'})`,
+  )
+}
+
+function stripNul(b: Buffer): Buffer {
+  return b.length > 0 && b[b.length - 1] === 0 ? b.subarray(0, b.length - 1) : b
+}
+
+/**
+ * Creates the MySQL front. `startEmulator({ engine: 'mysql' })` listens on it.
+ *
+ * Capabilities: the front learns the upstream's greeting once (lazily, on the first client) and
+ * offers clients the upstream's capability flags minus compression and handshake-only features,
+ * plus TLS and the auth-plugin flags it implements itself. The client's answer, intersected with
+ * that offer, is what the front sends upstream, so both ends of the relay agree on the protocol.
+ */
+export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions = {}): Server {
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs
+  const upstream = new MysqlUpstream(
+    parseMysqlUpstreamUrl(ctx.upstream),
+    options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
+  )
+  let nextConnectionId = 1
+  /** Connections still in the connection phase; the relay phase belongs to `gate.track`. */
+  const pending = new Set<Socket>()
+
+  const server = createServer((socket) => {
+    pending.add(socket)
+    serve(socket, nextConnectionId++)
+  })
+  // server.close() waits for every connection to end, but only relayed ones are tracked by the
+  // gate (and destroyed by stop()); connections still logging in are ours to end.
+  const close = server.close.bind(server)
+  server.close = (callback?: (err?: Error) => void) => {
+    upstream.close()
+    for (const s of pending) s.destroy()
+    return close(callback)
+  }
+
+  function serve(socket: Socket, connectionId: number): void {
+    socket.setNoDelay(true)
+    const host = clientHost(socket)
+    let finished = false
+    let tls: TLSSocket | undefined
+    let tlsUp = false
+    let stage = 'greeting'
+
+    const finish = () => {
+      finished = true
+      clearTimeout(timer)
+      pending.delete(socket)
+    }
+    const abort = (kind: string) => {
+      if (finished) return
+      finish()
+      ctx.gate.protocolError(kind)
+      tls?.destroy()
+      socket.destroy()
+    }
+    /** Sends a final ERR packet and closes, as the server does after a failed login. */
+    const refuse = (seq: number, payload: Buffer) => {
+      finish()
+      const s = tls ?? socket
+      s.end(encodePacket(seq, payload))
+      // A client that never reads its ERR must not keep the socket forever.
+      setTimeout(() => s.destroy(), 1_000).unref()
+    }
+    const timer = setTimeout(() => abort('timeout'), handshakeTimeoutMs)
+    // Errors are reported through the channel or the close; this keeps none unhandled.
+    socket.on('error', () => {})
+    socket.on('close', () => abort(stage === 'greeting' ? 'early-close' : 'disconnect'))
+
+    const run = async () => {
+      let profile: ServerGreeting
+      try {
+        profile = await upstream.profile()
+      } catch (err) {
+        if (finished) return
+        ctx.gate.log(`mysql: ${(err as Error).message}`)
+        ctx.gate.protocolError('upstream')
+        refuse(0, encodeErrPayload(ER_UNKNOWN_ERROR, 'HY000', `rds-iam emulator: ${(err as Error).message}`))
+        return
+      }
+      if (finished) return
+      const offered = offeredCapabilities(profile.capabilities)
+      const scramble = printableScramble()
+      const plain = new PacketChannel(socket, DEFAULTS.maxPreAuthPacket)
+      plain.write(
+        0,
+        encodeGreeting({
+          serverVersion: profile.serverVersion,
+          connectionId,
+          scramble,
+          capabilities: offered,
+          extendedCapabilities: profile.extendedCapabilities,
+          charset: profile.charset,
+          statusFlags: profile.statusFlags,
+          authPluginName: 'mysql_native_password',
+        }),
+      )
+      stage = 'handshake'
+      const first = await plain.read()
+      if (!isSslRequest(first.payload)) {
+        // RDS: an IAM user is REQUIRE SSL, so a plaintext login is refused like a bad password.
+        const response = decodeHandshakeResponse(first.payload)
+        ctx.gate.log(`mysql: refused '${response.user}'@'${host}': no TLS (user requires SSL)`)
+        ctx.gate.protocolError('no-tls')
+        refuse(first.seq + 1, accessDenied(response.user, host, response.authResponse.length > 0))
+        return
+      }
+      stage = 'tls'
+      const early = plain.detach()
+      if (early.length > 0) socket.unshift(early)
+      tls = new TLSSocket(socket, { isServer: true, key: ctx.tls.key, cert: ctx.tls.cert })
+      tls.on('error', () => abort(tlsUp ? 'disconnect' : 'tls'))
+      tls.once('secure', () => {
+        tlsUp = true
+        stage = 'auth'
+      })
+      const secure = new PacketChannel(tls, DEFAULTS.maxPreAuthPacket)
+      const respPacket = await secure.read()
+      const response = decodeHandshakeResponse(respPacket.payload)
+      let seq = respPacket.seq + 1
+      let token: Buffer
+      if (response.authPluginName === 'mysql_clear_password' && response.authResponse.length > 0) {
+        token = stripNul(response.authResponse)
+      } else if (!(response.capabilities & Cap.PLUGIN_AUTH)) {
+        ctx.gate.log(
+          `mysql: refused '${response.user}'@'${host}': client cannot switch to mysql_clear_password`,
+        )
+        ctx.gate.protocolError('no-plugin-auth')
+        refuse(seq, accessDenied(response.user, host, response.authResponse.length > 0))
+        return
+      } else {
+        secure.write(
+          seq,
+          encodeAuthSwitchRequest('mysql_clear_password', Buffer.concat([scramble, Buffer.of(0)])),
+        )
+        const answer = await secure.read()
+        token = stripNul(answer.payload)
+        seq = answer.seq + 1
+      }
+      stage = 'verdict'
+      const verdict = await ctx.gate.authorize({
+        engine: 'mysql',
+        user: response.user,
+        ...(response.database ? { database: response.database } : {}),
+        password: token.toString('utf8'),
+        remoteAddress: host,
+      })
+      if (finished) return
+      if (!verdict.ok) {
+        refuse(seq, accessDenied(response.user, host, token.length > 0))
+        return
+      }
+      await startRelay(response, offered, seq, secure)
+    }
+
+    const startRelay = async (
+      response: HandshakeResponse,
+      offered: number,
+      seq: number,
+      secure: PacketChannel,
+    ): Promise<void> => {
+      stage = 'upstream'
+      const client = tls as TLSSocket
+      let session: Awaited<ReturnType<MysqlUpstream['login']>>
+      try {
+        session = await upstream.login({
+          user: response.user,
+          ...(response.database ? { database: response.database } : {}),
+          relayCapabilities: capsWithout(
+            capsAnd(response.capabilities, offered),
+            FRONT_TERMINATED_CAPS | NEVER_OFFERED_CAPS | Cap.LONG_PASSWORD,
+          ),
+          extendedCapabilities: response.extendedCapabilities,
+          clientMysqlFlag: (response.capabilities & Cap.LONG_PASSWORD) !== 0,
+          charset: response.charset,
+          maxPacketSize: response.maxPacketSize,
+          ...(response.connectAttrs ? { connectAttrs: response.connectAttrs } : {}),
+        })
+      } catch (err) {
+        if (finished) return
+        const e = err as Error
+        ctx.gate.log(`mysql: upstream login for '${response.user}' failed: ${e.message}`)
+        const serverError = err instanceof UpstreamLoginError ? err.serverError : undefined
+        refuse(
+          seq,
+          serverError
+            ? encodeErrPayload(serverError.code, serverError.sqlState ?? 'HY000', serverError.message)
+            : encodeErrPayload(ER_UNKNOWN_ERROR, 'HY000', `rds-iam emulator: ${e.message}`),
+        )
+        return
+      }
+      const up = session.socket
+      if (finished) {
+        up.destroy()
+        return
+      }
+      finish()
+      up.setNoDelay(true)
+      const pipelined = secure.detach()
+      const endBoth = () => {
+        client.destroy()
+        up.destroy()
+      }
+      client.on('error', endBoth)
+      up.on('error', endBoth)
+      client.on('close', endBoth)
+      up.on('close', endBoth)
+      client.write(encodePacket(seq, session.okPayload))
+      if (session.leftover.length > 0) client.write(session.leftover)
+      if (pipelined.length > 0) up.write(pipelined)
+      client.pipe(up)
+      up.pipe(client)
+      ctx.gate.track(client, up)
+    }
+
+    run().catch((err: unknown) => {
+      if (finished) return
+      if (err instanceof MysqlProtocolError) abort(err.kind)
+      else if (err instanceof ChannelClosedError) abort(stage === 'tls' ? 'tls' : 'disconnect')
+      else {
+        ctx.gate.log(`mysql: internal error: ${(err as Error).message}`)
+        abort('internal')
+      }
+    })
+  }
+
+  return server
+}
