@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest'
+import { isAuthError } from './auth-error.js'
+
+// Error shapes as pg, mysql2, Sequelize, TypeORM and Prisma produce them.
+const pgPam = Object.assign(new Error('PAM authentication failed for user "app"'), { code: '28000' })
+const pgPassword = Object.assign(new Error('password authentication failed for user "app"'), { code: '28P01' })
+const pgNoSsl = Object.assign(
+  new Error('pg_hba.conf rejects connection for host "10.0.0.1", user "app", database "db", no encryption'),
+  { code: '28000' },
+)
+const mysqlDenied = Object.assign(new Error("Access denied for user 'app'@'10.0.0.1' (using password: YES)"), {
+  code: 'ER_ACCESS_DENIED_ERROR',
+  errno: 1045,
+  sqlState: '28000',
+})
+
+describe('isAuthError', () => {
+  it.each([
+    ['pg PAM failure (28000)', pgPam],
+    ['pg password failure (28P01)', pgPassword],
+    ['pg no-TLS rejection (28000)', pgNoSsl],
+    ['PAM message without a code', new Error('FATAL: PAM authentication failed for user "x"')],
+    ['mysql 1045', mysqlDenied],
+    ['mysql errno only', Object.assign(new Error('denied'), { errno: 1045 })],
+    ['cause chain', new Error('wrapped', { cause: pgPam })],
+    ['Sequelize parent/original', Object.assign(new Error('SequelizeConnectionError'), { parent: pgPam, original: pgPam })],
+    ['TypeORM-like original', Object.assign(new Error('x'), { original: mysqlDenied })],
+    ['AggregateError', new AggregateError([new Error('ECONNREFUSED'), mysqlDenied])],
+    ['Prisma P1000', Object.assign(new Error('Authentication failed'), { code: 'P1000' })],
+    ['deeply nested', new Error('a', { cause: new Error('b', { cause: { parent: { errors: [pgPam] } } }) })],
+  ])('%s → true', (_name, err) => {
+    expect(isAuthError(err)).toBe(true)
+  })
+
+  it.each([
+    ['connection refused', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+    ['pg syntax error', Object.assign(new Error('syntax error'), { code: '42601' })],
+    ['mysql unknown database', Object.assign(new Error('Unknown database'), { errno: 1049 })],
+    ['null', null],
+    ['a string', 'PAM'],
+    ['undefined', undefined],
+  ])('%s → false', (_name, err) => {
+    expect(isAuthError(err)).toBe(false)
+  })
+
+  it('is cycle-safe', () => {
+    const a: Record<string, unknown> = { message: 'a' }
+    const b: Record<string, unknown> = { message: 'b', cause: a }
+    a.cause = b
+    a.parent = a
+    expect(isAuthError(a)).toBe(false)
+    b.original = pgPam
+    expect(isAuthError(a)).toBe(true)
+  })
+})
+
+describe('isAuthError on real driver errors', () => {
+  it('pg: a refused login (SQLSTATE 28000) from the local PostgreSQL', async (ctx) => {
+    const { PG_URL, requireService } = await import('./test-support/services.js')
+    await requireService(PG_URL, 'docker compose up -d postgres (or set PG_URL)', (note) => ctx.skip(note))
+    const pg = (await import('pg')).default
+    const url = new URL(PG_URL)
+    url.username = `no_such_role_${Math.random().toString(36).slice(2)}`
+    const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000 })
+    const err = await client.connect().catch((e: unknown) => e)
+    await client.end().catch(() => {})
+    expect(err).toMatchObject({ code: '28000' })
+    expect(isAuthError(err)).toBe(true)
+    expect(isAuthError(new Error('ORM wrapper', { cause: err }))).toBe(true)
+  })
+
+  it('mysql2: Access denied (errno 1045) from the local MariaDB', async (ctx) => {
+    const { MYSQL_URL, requireService } = await import('./test-support/services.js')
+    await requireService(MYSQL_URL, 'docker compose up -d mysql (or set MYSQL_URL)', (note) => ctx.skip(note))
+    const mysql = await import('mysql2/promise')
+    const url = new URL(MYSQL_URL)
+    const err = await mysql
+      .createConnection({
+        host: url.hostname,
+        port: Number(url.port),
+        user: `no_such_${Math.random().toString(36).slice(2, 10)}`,
+        password: 'not-a-token',
+        connectTimeout: 5000,
+      })
+      .then(async (c) => {
+        await c.end()
+        return undefined
+      })
+      .catch((e: unknown) => e)
+    expect(err).toMatchObject({ errno: 1045, code: 'ER_ACCESS_DENIED_ERROR' })
+    expect(isAuthError(err)).toBe(true)
+    expect(isAuthError(Object.assign(new Error('SequelizeAccessDeniedError'), { parent: err }))).toBe(true)
+  })
+})
