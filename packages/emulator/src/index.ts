@@ -1,1 +1,12 @@
-export {}
+export type { EmulatorAuthGate, EmulatorFaults, EmulatorStats } from './auth-gate.js'
+export type { IssuedCertificates } from './certificates.js'
+export type { LoginAttempt, LoginVerdict, RejectReason } from './internal-types.js'
+export { type Emulator, type EmulatorOptions, startEmulator } from './start-emulator.js'
+export {
+  type EmulatorCredential,
+  type EmulatorPolicyStatement,
+  type TokenVerification,
+  TokenVerifier,
+  type TokenVerifierConfig,
+  type VerifyOptions,
+} from './token-verifier.js'

@@ -21,7 +21,12 @@ export type LoginVerdict = { ok: true } | { ok: false; reason: RejectReason }
  */
 export interface AuthGate {
   authorize(attempt: LoginAttempt): Promise<LoginVerdict>
-  /** Registers a client socket (plain or TLS) and its upstream; both are destroyed on dropConnections(). */
+  /**
+   * Registers a relayed connection once its login succeeded: the client socket (plain or TLS) and
+   * its upstream. Both are destroyed on dropConnections(), and when either closes the other is
+   * destroyed too. `stats().open` counts the tracked clients still open. Calling it again with the
+   * same client only adds the upstream. Connections still logging in are the front's to end on close.
+   */
   track(client: Socket, upstream?: Socket): void
   /** Counts a connection that ended before a verdict (garbage, TLS failure, early disconnect). */
   protocolError(kind: string): void

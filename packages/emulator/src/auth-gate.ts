@@ -1,0 +1,198 @@
+import type { Socket } from 'node:net'
+import type { AuthGate, LoginAttempt, LoginVerdict, RejectReason } from './internal-types.js'
+import type { TokenVerifier } from './token-verifier.js'
+
+/** Outcome counters of an emulator; `open` counts relayed (authenticated) connections still open. */
+export interface EmulatorStats {
+  accepted: number
+  rejected: Record<RejectReason, number>
+  open: number
+  /** Connections that ended before a verdict: garbage, oversize packets, TLS failures, timeouts, no TLS. */
+  protocolErrors: number
+}
+
+/** Failure injection, shared by both wire fronts. Every fault lasts until changed or `reset()`. */
+export interface EmulatorFaults {
+  /** The next `n` logins fail as a bad token would (reason InvalidToken), whatever they present. */
+  rejectNext(n: number): void
+  /** Tokens older than `seconds` fail as ExpiredToken (RDS: 900); `null` restores the default. */
+  maxTokenAge(seconds: number | null): void
+  /** Waits `ms` before each authentication, as a slow IAM backend would. */
+  latency(ms: number): void
+  /** Above `perSecond` logins in any one-second window, logins fail with ThrottlingException; `null` turns it off. */
+  throttle(perSecond: number | null): void
+  /** Destroys every open relayed connection, client and upstream side, as a failover would. */
+  dropConnections(): void
+  /** Clears every fault (counters are kept). */
+  reset(): void
+}
+
+/** The gate as startEmulator owns it: the front-facing {@link AuthGate} plus stats and faults. */
+export interface EmulatorAuthGate extends AuthGate {
+  stats(): EmulatorStats
+  readonly faults: EmulatorFaults
+  /** Waits for authorizations still in their latency delay, so stop() leaves no timer behind. */
+  settle(): Promise<void>
+}
+
+/** How the gate is built; `now` is injectable so fault tests need no real clock. */
+export interface AuthGateOptions {
+  verifier: Pick<TokenVerifier, 'verify'>
+  log?: ((line: string) => void) | undefined
+  now?: () => number
+}
+
+/**
+ * Builds the gate both fronts authorize logins through: faults first (latency, throttle,
+ * rejectNext), then the token verifier; every verdict is counted and logged with its RDS reason,
+ * never with the token.
+ */
+export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
+  const now = options.now ?? Date.now
+  const write = options.log ?? (() => {})
+  const rejected: Record<RejectReason, number> = {
+    InvalidToken: 0,
+    ExpiredToken: 0,
+    NotAuthorized: 0,
+    ThrottlingException: 0,
+  }
+  let accepted = 0
+  let protocolErrors = 0
+  /** Client socket → its upstream sockets. */
+  const connections = new Map<Socket, Set<Socket>>()
+  const pendingDelays = new Set<Promise<void>>()
+
+  let rejectRemaining = 0
+  let maxTokenAgeSeconds: number | null = null
+  let latencyMs = 0
+  let throttlePerSecond: number | null = null
+  /** Start times of logins in the last second, for the throttle fault's sliding window. */
+  let recentLogins: number[] = []
+
+  const log = (line: string): void => {
+    try {
+      write(line)
+    } catch {
+      // A throwing logger must not turn a login into a crash.
+    }
+  }
+
+  const refuse = (attempt: LoginAttempt, reason: RejectReason, detail: string): LoginVerdict => {
+    rejected[reason] += 1
+    log(
+      `${attempt.engine}: IAM authentication failed for user "${attempt.user}" from ${attempt.remoteAddress}: ${reason} (${detail})`,
+    )
+    return { ok: false, reason }
+  }
+
+  const delay = (ms: number): Promise<void> => {
+    const p = new Promise<void>((resolve) => setTimeout(resolve, ms))
+    pendingDelays.add(p)
+    return p.finally(() => pendingDelays.delete(p))
+  }
+
+  const gate: EmulatorAuthGate = {
+    async authorize(attempt) {
+      if (latencyMs > 0) await delay(latencyMs)
+      const t = now()
+      if (throttlePerSecond !== null) {
+        recentLogins = recentLogins.filter((at) => t - at < 1000)
+        recentLogins.push(t)
+        if (recentLogins.length > throttlePerSecond) {
+          return refuse(
+            attempt,
+            'ThrottlingException',
+            `more than ${throttlePerSecond} new IAM logins per second`,
+          )
+        }
+      }
+      if (rejectRemaining > 0) {
+        rejectRemaining -= 1
+        return refuse(attempt, 'InvalidToken', 'rejectNext fault')
+      }
+      const verdict = options.verifier.verify(attempt.password, attempt.user, { now: t, maxTokenAgeSeconds })
+      if (!verdict.ok) return refuse(attempt, verdict.reason, verdict.detail)
+      accepted += 1
+      log(
+        `${attempt.engine}: IAM authentication succeeded for user "${attempt.user}" from ${attempt.remoteAddress} (key ${verdict.accessKeyId})`,
+      )
+      return { ok: true }
+    },
+
+    track(client, upstream) {
+      if (client.destroyed) {
+        upstream?.destroy()
+        return
+      }
+      let upstreams = connections.get(client)
+      if (upstreams === undefined) {
+        upstreams = new Set()
+        connections.set(client, upstreams)
+        // Either side ending ends the pair: a relay must never keep half a session alive.
+        client.once('close', () => {
+          connections.delete(client)
+          for (const u of upstreams ?? []) u.destroy()
+        })
+      }
+      if (upstream !== undefined && !upstreams.has(upstream)) {
+        upstreams.add(upstream)
+        upstream.once('close', () => client.destroy())
+        if (upstream.destroyed) client.destroy()
+      }
+    },
+
+    protocolError(kind) {
+      protocolErrors += 1
+      log(`protocol error: ${kind}`)
+    },
+
+    log,
+
+    stats() {
+      return { accepted, rejected: { ...rejected }, open: connections.size, protocolErrors }
+    },
+
+    async settle() {
+      await Promise.all([...pendingDelays])
+    },
+
+    faults: {
+      rejectNext(n) {
+        rejectRemaining = checkCount('rejectNext', n)
+      },
+      maxTokenAge(seconds) {
+        maxTokenAgeSeconds = seconds === null ? null : checkCount('maxTokenAge', seconds)
+      },
+      latency(ms) {
+        latencyMs = checkCount('latency', ms)
+      },
+      throttle(perSecond) {
+        throttlePerSecond = perSecond === null ? null : checkCount('throttle', perSecond)
+        recentLogins = []
+      },
+      dropConnections() {
+        const all = [...connections]
+        log(`dropping ${all.length} open connection(s)`)
+        for (const [client, upstreams] of all) {
+          client.destroy()
+          for (const u of upstreams) u.destroy()
+        }
+      },
+      reset() {
+        rejectRemaining = 0
+        maxTokenAgeSeconds = null
+        latencyMs = 0
+        throttlePerSecond = null
+        recentLogins = []
+      },
+    },
+  }
+  return gate
+}
+
+function checkCount(fault: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`faults.${fault}() needs a finite number >= 0, got ${String(value)}`)
+  }
+  return value
+}
