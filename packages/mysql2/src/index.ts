@@ -1,1 +1,10 @@
-export {}
+export type { IamConnectionOptions, Mysql2PromiseInjection } from './iam-connection.js'
+export { connectWithRetry, createConnection } from './iam-connection.js'
+export type { IamPoolOptions, Mysql2Injection } from './iam-pool.js'
+export { createPool, createPoolCluster } from './iam-pool.js'
+export type { Mysql2ModuleLike, Mysql2PromiseModuleLike } from './internal-types.js'
+export { SUPPORTED_MYSQL2_VERSIONS } from './supported-versions.js'
+export type { IamMysqlConfig } from './with-iam.js'
+export { getTokenProvider, withIam } from './with-iam.js'
+export { RdsIamError } from '@rds-iam/core'
+export type { IamOption, IamOptions, TokenProvider } from '@rds-iam/core'

@@ -1,1 +1,10 @@
-export {}
+export { Client, createClient, createClientClass } from './iam-client.js'
+export type { IamClientConfig } from './iam-client.js'
+export { createPool, createPoolClass, Pool } from './iam-pool.js'
+export type { IamPoolConfig, PgInjection } from './iam-pool.js'
+export type { PgModuleLike } from './internal-types.js'
+export { SUPPORTED_PG_VERSIONS } from './supported-versions.js'
+export { getTokenProvider, withIam } from './with-iam.js'
+export type { IamPgConfig } from './with-iam.js'
+export { RdsIamError } from '@rds-iam/core'
+export type { IamOption, IamOptions, TokenProvider } from '@rds-iam/core'

@@ -1,0 +1,20 @@
+import type { IamOptions, TokenProvider } from '@rds-iam/core'
+
+/** A mysql2 config after `iam` was applied, plus what the adapter keeps beside the pool. */
+export interface PreparedIam {
+  config: Record<string, unknown>
+  provider: TokenProvider
+  iam: IamOptions
+}
+
+/** The callback API of mysql2 this adapter uses (the application's copy, or an injected one). */
+export interface Mysql2ModuleLike {
+  createPool(config: object): any
+  createConnection(config: object): any
+  createPoolCluster(config?: object): any
+}
+
+/** The promise API of mysql2 (`mysql2/promise`) this adapter uses. */
+export interface Mysql2PromiseModuleLike {
+  createConnection(config: object): Promise<any>
+}

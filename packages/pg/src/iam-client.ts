@@ -1,0 +1,125 @@
+import { type IamOptions, type TokenProvider, withAuthRetry } from '@rds-iam/core'
+import type { Client as PgClient, ClientConfig } from 'pg'
+import type { PgModuleLike } from './internal-types.js'
+import { assertJsClient, loadPg } from './pg-module.js'
+import type { PgInjection } from './iam-pool.js'
+import { type IamPgConfig, prepareIamConfig, rememberProvider } from './with-iam.js'
+
+/** A pg `ClientConfig` with `iam` (required here). */
+export type IamClientConfig = Omit<ClientConfig, 'password' | 'ssl' | 'port'> &
+  IamPgConfig & { iam: IamPgConfig['iam'] }
+
+type ClientClass = new (config: IamClientConfig) => PgClient
+type Internals = { connection?: { removeAllListeners(): void; on(e: string, f: () => void): void; stream?: { destroy(): void } } }
+const clientClasses = new WeakMap<PgModuleLike, ClientClass>()
+// EventEmitter state stays (the user's listeners), and queries queued before connect() stay queued.
+const KEEP_ON_RESET = new Set(['_events', '_eventsCount', '_maxListeners', '_queryQueue'])
+
+/**
+ * The IAM client class for a given `pg` module (a real subclass of its `Client`). `connect()`
+ * retries authentication failures with a fresh token; other errors are never retried.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg'
+ * const IamClient = createClientClass(pg)
+ * const client = new IamClient({ host, user: 'app', iam: true })
+ * ```
+ */
+export function createClientClass(pg: PgModuleLike): ClientClass {
+  const existing = clientClasses.get(pg)
+  if (existing) return existing
+  assertJsClient(pg.Client)
+  const Base = pg.Client as unknown as new (config: object) => PgClient
+  const state = new WeakMap<object, { provider: TokenProvider; iam: IamOptions; config: object }>()
+
+  class IamClient extends Base {
+    constructor(config: IamClientConfig) {
+      const prepared = prepareIamConfig(config, false)
+      super(prepared.config)
+      state.set(this, { provider: prepared.provider, iam: prepared.iam, config: prepared.config })
+      rememberProvider(this, prepared.provider)
+    }
+
+    override connect(): Promise<PgClient>
+    override connect(callback: ((err: Error) => void) | ((err: null, c: PgClient) => void)): void
+    override connect(callback?: (...args: never[]) => void): Promise<PgClient> | undefined {
+      const { provider, iam, config } = state.get(this)!
+      let attempts = 0
+      const run = withAuthRetry(async () => {
+        attempts += 1
+        if (attempts > 1) resetForReconnect(this as PgClient, Base, config)
+        await super.connect()
+        return this as PgClient
+      }, provider, iam.retry)
+      if (typeof callback !== 'function') return run
+      run.then(
+        () => process.nextTick(callback as (err: null, c: PgClient) => void, null, this as PgClient),
+        (err: Error) => process.nextTick(callback as (err: Error) => void, err),
+      )
+      return undefined
+    }
+  }
+  clientClasses.set(pg, IamClient as unknown as ClientClass)
+  return IamClient as unknown as ClientClass
+}
+
+/**
+ * A pg Client cannot connect twice, so before a retry this one takes the initial state of a
+ * brand-new client (a new connection object, cleared flags) while keeping the caller's object,
+ * its listeners and its queued queries. The old connection is detached first so its late
+ * events cannot reach the new attempt.
+ */
+function resetForReconnect(client: PgClient, Base: new (config: object) => PgClient, config: object): void {
+  const old = (client as unknown as Internals).connection
+  if (old) {
+    old.removeAllListeners()
+    old.on('error', () => {})
+    old.stream?.destroy()
+  }
+  const fresh = new Base(config)
+  for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(fresh))) {
+    if (!KEEP_ON_RESET.has(key)) Object.defineProperty(client, key, descriptor)
+  }
+}
+
+/**
+ * Creates an IAM client on the application's `pg` (or the one injected).
+ *
+ * @example
+ * ```ts
+ * const client = createClient({ host, user: 'app', database: 'app', iam: true })
+ * await client.connect()
+ * ```
+ */
+export function createClient(config: IamClientConfig, injection: PgInjection = {}): PgClient {
+  return new (createClientClass(injection.pg ?? loadPg()))(config)
+}
+
+/**
+ * `pg.Client` with IAM authentication (a real `pg.Client` of the application's pg, loaded on
+ * first use). `connect()` retries authentication failures with a fresh token.
+ *
+ * @example
+ * ```ts
+ * import { Client } from '@rds-iam/pg'
+ * const client = new Client({ host: 'db.abc.eu-west-1.rds.amazonaws.com', user: 'app', iam: true })
+ * await client.connect()
+ * ```
+ */
+export const Client: ClientClass = function Client(config: IamClientConfig) {
+  if (!new.target) throw new TypeError("Class constructor Client cannot be invoked without 'new'")
+  return createClient(config)
+} as unknown as ClientClass
+Object.defineProperty(Client, Symbol.hasInstance, {
+  value: (value: unknown) => {
+    try {
+      return value instanceof createClientClass(loadPg())
+    } catch {
+      return false
+    }
+  },
+})
+
+/** The type of a client made by {@link Client} / {@link createClient}: a `pg.Client`. */
+export type Client = PgClient

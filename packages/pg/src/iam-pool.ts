@@ -1,0 +1,110 @@
+import { type IamOptions, type TokenProvider, withAuthRetry } from '@rds-iam/core'
+import type { Pool as PgPool, PoolClient, PoolConfig } from 'pg'
+import type { PgModuleLike } from './internal-types.js'
+import { assertJsClient, loadPg } from './pg-module.js'
+import { type IamPgConfig, prepareIamConfig, rememberProvider } from './with-iam.js'
+
+/** A pg `PoolConfig` with `iam` (required here: this pool exists to use IAM). */
+export type IamPoolConfig = Omit<PoolConfig, 'password' | 'ssl' | 'port'> &
+  IamPgConfig & { iam: IamPgConfig['iam'] }
+
+/** Where to find pg; defaults to the copy the application installed. */
+export interface PgInjection {
+  /** The `pg` module to build on (e.g. `import pg from 'pg'`). Must be the JavaScript driver. */
+  pg?: PgModuleLike
+}
+
+type PoolClass = new (config: IamPoolConfig) => PgPool
+type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, release: (err?: unknown) => void) => void
+const poolClasses = new WeakMap<PgModuleLike, PoolClass>()
+
+/**
+ * The IAM pool class for a given `pg` module: a real subclass of that module's `Pool`, so
+ * `instanceof pg.Pool` holds (Prisma's `PrismaPg` relies on it). `connect()` and `query()` retry
+ * authentication failures with a fresh token; other errors are never retried.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg'
+ * const IamPool = createPoolClass(pg)
+ * const pool = new IamPool({ host, user: 'app', iam: true })
+ * ```
+ */
+export function createPoolClass(pg: PgModuleLike): PoolClass {
+  const existing = poolClasses.get(pg)
+  if (existing) return existing
+  assertJsClient(pg.Client)
+  const Base = pg.Pool as unknown as new (config: object) => PgPool
+  const state = new WeakMap<object, { provider: TokenProvider; iam: IamOptions }>()
+
+  class IamPool extends Base {
+    constructor(config: IamPoolConfig) {
+      if (config && typeof config === 'object' && 'Client' in config && config.Client) assertJsClient(config.Client)
+      const prepared = prepareIamConfig(config, false)
+      super(prepared.config)
+      state.set(this, { provider: prepared.provider, iam: prepared.iam })
+      rememberProvider(this, prepared.provider)
+    }
+
+    // pg-pool's query() acquires through this.connect(cb), so one override covers both.
+    override connect(): Promise<PoolClient>
+    override connect(callback: ConnectCallback): void
+    override connect(callback?: ConnectCallback): Promise<PoolClient> | undefined {
+      const { provider, iam } = state.get(this)!
+      // A failed new connection is discarded by pg-pool, so each attempt opens a new Client.
+      const acquire = withAuthRetry(() => super.connect(), provider, iam.retry)
+      if (typeof callback !== 'function') return acquire
+      acquire.then(
+        (client) => process.nextTick(callback, undefined, client, (err?: unknown) => client.release(err as Error)),
+        (err: Error) => process.nextTick(callback, err, undefined, noop),
+      )
+      return undefined
+    }
+  }
+  poolClasses.set(pg, IamPool as unknown as PoolClass)
+  return IamPool as unknown as PoolClass
+}
+
+/**
+ * Creates an IAM pool on the application's `pg` (or the one injected).
+ *
+ * @example
+ * ```ts
+ * const pool = createPool({ host: 'db.abc.eu-west-1.rds.amazonaws.com', user: 'app', database: 'app', iam: true })
+ * await pool.query('select 1')
+ * ```
+ */
+export function createPool(config: IamPoolConfig, injection: PgInjection = {}): PgPool {
+  return new (createPoolClass(injection.pg ?? loadPg()))(config)
+}
+
+/**
+ * `pg.Pool` with IAM authentication: pass pg's usual config plus `iam: true`. Instances are real
+ * `pg.Pool` instances of the application's pg (loaded on first use). To build on another copy of
+ * pg, use {@link createPool} with `{ pg }` or {@link createPoolClass}.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from '@rds-iam/pg'
+ * const pool = new Pool({ host: 'db.abc.eu-west-1.rds.amazonaws.com', user: 'app', database: 'app', iam: true })
+ * const { rows } = await pool.query('select now()')
+ * ```
+ */
+export const Pool: PoolClass = function Pool(config: IamPoolConfig) {
+  if (!new.target) throw new TypeError("Class constructor Pool cannot be invoked without 'new'")
+  return createPool(config)
+} as unknown as PoolClass
+Object.defineProperty(Pool, Symbol.hasInstance, {
+  value: (value: unknown) => {
+    try {
+      return value instanceof createPoolClass(loadPg())
+    } catch {
+      return false
+    }
+  },
+})
+
+function noop(): void {}
+
+/** The type of a pool made by {@link Pool} / {@link createPool}: a `pg.Pool`. */
+export type Pool = PgPool

@@ -1,0 +1,161 @@
+import {
+  createTokenProvider,
+  type IamOption,
+  type IamOptions,
+  normalizeIamOptions,
+  RdsIamError,
+  resolveTls,
+  type TokenProvider,
+  throttleNewConnection,
+  unsupportedDriver,
+} from '@rds-iam/core'
+import { parseConnectionString } from './connection-string.js'
+import type { PreparedIam } from './internal-types.js'
+
+/**
+ * A pg `Client`/`Pool` config with `iam` added. Everything else is pg's own config, passed
+ * through unchanged (except `password`, `ssl` and `connectionString`, which `iam` settles).
+ */
+export interface IamPgConfig {
+  /** `true` for defaults, or {@link IamOptions}. Omitted in `withIam` means `true`. */
+  iam?: IamOption
+  host?: string
+  port?: number
+  user?: string
+  database?: string
+  connectionString?: string
+  ssl?: unknown
+  [key: string]: unknown
+}
+
+const providers = new WeakMap<object, TokenProvider>()
+
+/** @internal Remembers which provider serves a config, pool or client (see {@link getTokenProvider}). */
+export function rememberProvider(target: object, provider: TokenProvider): void {
+  providers.set(target, provider)
+}
+
+/**
+ * The token provider behind a config returned by {@link withIam}, or a `Pool` / `Client` of this
+ * package. Useful for metrics (`stats()`) and to `invalidate()` after an out-of-band failure.
+ *
+ * @example
+ * ```ts
+ * const pool = new Pool({ host, user: 'app', iam: true })
+ * console.log(getTokenProvider(pool)?.stats())
+ * ```
+ */
+export function getTokenProvider(target: object): TokenProvider | undefined {
+  return providers.get(target)
+}
+
+/**
+ * Turns a plain pg config into one that authenticates with IAM tokens, for use with your own
+ * `pg` (`new pg.Pool(withIam(config))`). Each new physical connection asks the shared token
+ * provider for a token (cached, refreshed ahead of expiry); TLS verifies the RDS CA by default.
+ * Retries on authentication failure need this package's `Pool`/`Client`.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg'
+ * import { withIam } from '@rds-iam/pg'
+ * const pool = new pg.Pool(withIam({ host: 'db.abc.eu-west-1.rds.amazonaws.com', user: 'app', database: 'app' }))
+ * ```
+ */
+export function withIam<C extends IamPgConfig>(config: C): Omit<C, 'iam' | 'connectionString'> {
+  const prepared = prepareIamConfig(config, true)
+  return prepared.config as Omit<C, 'iam' | 'connectionString'>
+}
+
+/** @internal Validates, merges the connection string, and builds the provider and password function. */
+export function prepareIamConfig(input: unknown, iamByDefault: boolean): PreparedIam<Record<string, unknown>> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw invalid('the pg config must be an object', 'pass an object like { host, user, database, iam: true }')
+  }
+  const { iam: iamRaw, connectionString, ...rest } = input as Record<string, unknown>
+  if (iamRaw === undefined && !iamByDefault) {
+    throw invalid('`iam` is not set', 'add `iam: true` (or iam options), or use pg directly for password logins')
+  }
+  const iam = normalizeIamOptions(iamRaw === undefined ? true : iamRaw)
+  if (rest.native) {
+    throw unsupportedDriver('pg-native', 'remove `native: true` and use the pure JavaScript pg driver')
+  }
+
+  const merged: Record<string, unknown> = { ...rest }
+  let urlSsl: false | string | Record<string, unknown> | undefined
+  if (connectionString !== undefined && connectionString !== null && connectionString !== '') {
+    if (typeof connectionString !== 'string') {
+      throw invalid('`connectionString` must be a string', 'pass a URL like postgres://user@host:5432/db')
+    }
+    const parsed = parseConnectionString(connectionString)
+    if (parsed.password !== undefined) {
+      throw invalid(
+        'the connectionString contains a password, but `iam` supplies the password',
+        'remove the password from the connectionString (postgres://user@host/db) or drop `iam`',
+      )
+    }
+    // pg lets the URL override the config object; keep that for ordinary fields.
+    Object.assign(merged, parsed.fields)
+    urlSsl = parsed.ssl
+  }
+
+  if (merged.password !== undefined && merged.password !== null && merged.password !== '') {
+    throw invalid(
+      '`iam` cannot be combined with `password`: the IAM token is the password',
+      'remove `password` from the config (or remove `iam` to log in with a password)',
+    )
+  }
+
+  const host = merged.host ?? process.env.PGHOST
+  if (typeof host !== 'string' || host === '') {
+    throw invalid('no host to connect to', 'set `host` (the RDS/Aurora endpoint) or a connectionString with a host')
+  }
+  if (host.startsWith('/')) {
+    throw invalid(
+      `host "${host}" is a Unix socket; IAM tokens need a TCP endpoint`,
+      'set `host` to the RDS endpoint name',
+    )
+  }
+  const port = toPort(merged.port ?? process.env.PGPORT ?? 5432)
+  const user = merged.user ?? process.env.PGUSER
+  if (typeof user !== 'string' || user === '') {
+    throw invalid('no user: the token is signed for a database user', 'set `user` to the IAM database user')
+  }
+
+  const userSsl = rest.ssl !== undefined ? rest.ssl : urlSsl
+  const ssl = resolveTls(userSsl, iam)
+
+  const provider = createTokenProvider({ hostname: host, port, username: user, ...iam })
+  const endpointKey = `${iam.signingHostname ?? host}:${iam.signingPort ?? port}`
+  const perSecond = iam.maxNewConnectionsPerSecond
+  // pg calls this once per new physical connection, so every connection gets a current token and
+  // the limiter sees every IAM login.
+  const password = async (): Promise<string> => {
+    await throttleNewConnection(endpointKey, perSecond)
+    return provider.getToken()
+  }
+  // pg-native cannot call a password function and would stringify it into its libpq string;
+  // turning that into a typed error beats a confusing authentication failure.
+  Object.defineProperty(password, 'toString', {
+    value: () => {
+      throw unsupportedDriver('pg-native', 'use the pure JavaScript pg driver (pg.Pool, not pg.native.Pool)')
+    },
+  })
+
+  const config: Record<string, unknown> = { ...merged, host, port, user, password, ssl }
+  rememberProvider(config, provider)
+  return { config, provider, iam }
+}
+
+function toPort(value: unknown): number {
+  const port = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw invalid(`port ${JSON.stringify(value)} is not a TCP port`, 'set `port` to a number such as 5432')
+  }
+  return port
+}
+
+function invalid(message: string, hint: string): RdsIamError {
+  return new RdsIamError('RDS_IAM_INVALID_OPTIONS', message, hint)
+}
+
