@@ -3,16 +3,21 @@ import { isAuthError } from './auth-error.js'
 
 // Error shapes as pg, mysql2, Sequelize, TypeORM and Prisma produce them.
 const pgPam = Object.assign(new Error('PAM authentication failed for user "app"'), { code: '28000' })
-const pgPassword = Object.assign(new Error('password authentication failed for user "app"'), { code: '28P01' })
+const pgPassword = Object.assign(new Error('password authentication failed for user "app"'), {
+  code: '28P01',
+})
 const pgNoSsl = Object.assign(
   new Error('pg_hba.conf rejects connection for host "10.0.0.1", user "app", database "db", no encryption'),
   { code: '28000' },
 )
-const mysqlDenied = Object.assign(new Error("Access denied for user 'app'@'10.0.0.1' (using password: YES)"), {
-  code: 'ER_ACCESS_DENIED_ERROR',
-  errno: 1045,
-  sqlState: '28000',
-})
+const mysqlDenied = Object.assign(
+  new Error("Access denied for user 'app'@'10.0.0.1' (using password: YES)"),
+  {
+    code: 'ER_ACCESS_DENIED_ERROR',
+    errno: 1045,
+    sqlState: '28000',
+  },
+)
 
 describe('isAuthError', () => {
   it.each([
@@ -23,7 +28,10 @@ describe('isAuthError', () => {
     ['mysql 1045', mysqlDenied],
     ['mysql errno only', Object.assign(new Error('denied'), { errno: 1045 })],
     ['cause chain', new Error('wrapped', { cause: pgPam })],
-    ['Sequelize parent/original', Object.assign(new Error('SequelizeConnectionError'), { parent: pgPam, original: pgPam })],
+    [
+      'Sequelize parent/original',
+      Object.assign(new Error('SequelizeConnectionError'), { parent: pgPam, original: pgPam }),
+    ],
     ['TypeORM-like original', Object.assign(new Error('x'), { original: mysqlDenied })],
     ['AggregateError', new AggregateError([new Error('ECONNREFUSED'), mysqlDenied])],
     ['Prisma P1000', Object.assign(new Error('Authentication failed'), { code: 'P1000' })],

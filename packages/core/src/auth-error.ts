@@ -7,7 +7,10 @@ const MAX_DEPTH = 8
 
 function isDirectAuthError(err: Record<string, unknown>): boolean {
   const code = err.code
-  if (typeof code === 'string' && (PG_AUTH_CODES.has(code) || MYSQL_AUTH_CODES.has(code) || PRISMA_AUTH_CODES.has(code))) {
+  if (
+    typeof code === 'string' &&
+    (PG_AUTH_CODES.has(code) || MYSQL_AUTH_CODES.has(code) || PRISMA_AUTH_CODES.has(code))
+  ) {
     return true
   }
   if (err.errno === 1045) return true

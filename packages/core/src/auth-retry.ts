@@ -17,7 +17,10 @@ export function authFailureHint(target: TokenTarget | undefined): string {
     `the database user lacks IAM login: PostgreSQL \`GRANT rds_iam TO "${user}"\`; MySQL \`CREATE USER '${user}' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'\``,
     `the IAM policy must allow rds-db:connect on arn:aws:rds-db:${region}:<account>:dbuser:<DbiResourceId or cluster-resource-id>/${user} (new policies take ~30 s to apply)`,
   ]
-  if (target && (target.hostname !== target.connectHostname.toLowerCase() || target.port !== target.connectPort)) {
+  if (
+    target &&
+    (target.hostname !== target.connectHostname.toLowerCase() || target.port !== target.connectPort)
+  ) {
     lines.push(
       `the token is signed for ${target.hostname}:${target.port} but the client connects to ${target.connectHostname}:${target.connectPort}; signingHostname/signingPort must name the RDS endpoint`,
     )
@@ -64,7 +67,9 @@ export async function withAuthRetry<T>(
       provider.invalidate()
       if (n >= maxAttempts) {
         const target = provider.target
-        const who = target ? `${target.username}@${target.connectHostname}:${target.connectPort}` : 'the database'
+        const who = target
+          ? `${target.username}@${target.connectHostname}:${target.connectPort}`
+          : 'the database'
         throw new RdsIamError(
           'RDS_IAM_AUTH_FAILED',
           `IAM authentication to ${who} failed after ${n} attempt${n === 1 ? '' : 's'}`,

@@ -14,7 +14,12 @@ describe('credential expiry', () => {
     const credentials = async (props?: { forceRefresh?: boolean }): Promise<AwsCredentials> => {
       requests.push(props)
       // The role session ends 300 s from now whatever we ask (e.g. a short Lambda session).
-      return { accessKeyId: 'ASIA', secretAccessKey: 's', sessionToken: 't', expiration: new Date(clock.now() + 300 * S) }
+      return {
+        accessKeyId: 'ASIA',
+        secretAccessKey: 's',
+        sessionToken: 't',
+        expiration: new Date(clock.now() + 300 * S),
+      }
     }
     const provider = createTokenProvider(
       { hostname: RDS_HOST, port: 5432, username: uniqueUser(), credentials },

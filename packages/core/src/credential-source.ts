@@ -35,7 +35,10 @@ function lazyProvider(id: string, build: () => Promise<AwsCredentialsProvider>):
  * `fromIni` once per profile, user credentials and functions keyed by object identity.
  * @internal
  */
-export function credentialSourceFor(credentials: AwsCredentials | AwsCredentialsProvider | undefined, profile?: string): CredentialSource {
+export function credentialSourceFor(
+  credentials: AwsCredentials | AwsCredentialsProvider | undefined,
+  profile?: string,
+): CredentialSource {
   if (credentials !== undefined) {
     const known = byIdentity.get(credentials)
     if (known) return known
@@ -50,12 +53,16 @@ export function credentialSourceFor(credentials: AwsCredentials | AwsCredentials
   if (profile !== undefined) {
     let source = byProfile.get(profile)
     if (!source) {
-      source = lazyProvider(`profile:${profile}`, async () => (await loadCredentialProviders()).fromIni({ profile }))
+      source = lazyProvider(`profile:${profile}`, async () =>
+        (await loadCredentialProviders()).fromIni({ profile }),
+      )
       byProfile.set(profile, source)
     }
     return source
   }
-  defaultChain ??= lazyProvider('default', async () => (await loadCredentialProviders()).fromNodeProviderChain())
+  defaultChain ??= lazyProvider('default', async () =>
+    (await loadCredentialProviders()).fromNodeProviderChain(),
+  )
   return defaultChain
 }
 

@@ -118,13 +118,15 @@ const redacted = new WeakMap<object, AwsCredentials>()
 export function redactCredentials(creds: AwsCredentials): AwsCredentials {
   const known = redacted.get(creds)
   if (known) return known
-  if (Object.prototype.hasOwnProperty.call(creds, inspect.custom)) return creds
+  if (Object.hasOwn(creds, inspect.custom)) return creds
   const copy = { accessKeyId: creds.accessKeyId } as AwsCredentials
   Object.defineProperties(copy, {
     secretAccessKey: { value: creds.secretAccessKey, enumerable: false },
     sessionToken: { value: creds.sessionToken, enumerable: false },
     expiration: { value: creds.expiration, enumerable: creds.expiration !== undefined },
-    [inspect.custom]: { value: () => `AwsCredentials { accessKeyId: '${creds.accessKeyId}', secret: [redacted] }` },
+    [inspect.custom]: {
+      value: () => `AwsCredentials { accessKeyId: '${creds.accessKeyId}', secret: [redacted] }`,
+    },
     toJSON: { value: () => ({ accessKeyId: creds.accessKeyId, secretAccessKey: '[redacted]' }) },
   })
   redacted.set(creds, copy)
@@ -151,7 +153,10 @@ export function normalizeIamOptions(iam: unknown): IamOptions {
   }
   for (const key of Object.keys(iam)) {
     if (!KNOWN_KEYS.has(key)) {
-      throw invalid(`unknown option iam.${key}`, `remove iam.${key}; known options: ${[...KNOWN_KEYS].join(', ')}`)
+      throw invalid(
+        `unknown option iam.${key}`,
+        `remove iam.${key}; known options: ${[...KNOWN_KEYS].join(', ')}`,
+      )
     }
   }
   const out: IamOptions = {}
@@ -167,7 +172,11 @@ export function normalizeIamOptions(iam: unknown): IamOptions {
     const c = iam.credentials
     if (typeof c === 'function') {
       out.credentials = c as AwsCredentialsProvider
-    } else if (isPlainObject(c) && typeof c.accessKeyId === 'string' && typeof c.secretAccessKey === 'string') {
+    } else if (
+      isPlainObject(c) &&
+      typeof c.accessKeyId === 'string' &&
+      typeof c.secretAccessKey === 'string'
+    ) {
       out.credentials = redactCredentials(c as unknown as AwsCredentials)
     } else {
       throw invalid(
@@ -176,7 +185,10 @@ export function normalizeIamOptions(iam: unknown): IamOptions {
       )
     }
     if (out.profile !== undefined) {
-      throw invalid('iam.credentials and iam.profile are both set', 'keep only one of iam.credentials and iam.profile')
+      throw invalid(
+        'iam.credentials and iam.profile are both set',
+        'keep only one of iam.credentials and iam.profile',
+      )
     }
   }
   if (iam.signingHostname !== undefined) {
@@ -215,7 +227,13 @@ export function normalizeIamOptions(iam: unknown): IamOptions {
     out.retry = retry
   }
   if (iam.maxNewConnectionsPerSecond !== undefined) {
-    checkNumber('maxNewConnectionsPerSecond', iam.maxNewConnectionsPerSecond, 0, Number.POSITIVE_INFINITY, false)
+    checkNumber(
+      'maxNewConnectionsPerSecond',
+      iam.maxNewConnectionsPerSecond,
+      0,
+      Number.POSITIVE_INFINITY,
+      false,
+    )
     out.maxNewConnectionsPerSecond = iam.maxNewConnectionsPerSecond as number
   }
   if (iam.insecure !== undefined) {
@@ -227,7 +245,10 @@ export function normalizeIamOptions(iam: unknown): IamOptions {
   if (iam.logger !== undefined) {
     const l = iam.logger
     if (!isPlainObject(l) || typeof l.debug !== 'function' || typeof l.warn !== 'function') {
-      throw invalid('iam.logger must have debug() and warn() methods', 'pass console or a logger with debug and warn')
+      throw invalid(
+        'iam.logger must have debug() and warn() methods',
+        'pass console or a logger with debug and warn',
+      )
     }
     out.logger = l as unknown as IamLogger
   }

@@ -16,5 +16,10 @@ export type { RdsEndpointKind, RdsHostnameInfo } from './rds-hostname.js'
 export { parseRdsHostname } from './rds-hostname.js'
 export { RdsIamError, unsupportedDriver } from './rds-iam-error.js'
 export { rdsTls, resolveTls } from './rds-tls.js'
-export type { TokenProvider, TokenProviderOptions, TokenProviderStats, TokenTarget } from './token-provider.js'
+export type {
+  TokenProvider,
+  TokenProviderOptions,
+  TokenProviderStats,
+  TokenTarget,
+} from './token-provider.js'
 export { createTokenProvider } from './token-provider.js'

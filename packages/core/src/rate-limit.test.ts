@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { type BucketClock, DEFAULT_MAX_NEW_CONNECTIONS_PER_SECOND, throttleNewConnection, TokenBucket } from './rate-limit.js'
+import {
+  type BucketClock,
+  DEFAULT_MAX_NEW_CONNECTIONS_PER_SECOND,
+  TokenBucket,
+  throttleNewConnection,
+} from './rate-limit.js'
 
 /** A manual clock: timers run only when the test advances time. */
 function manualClock() {

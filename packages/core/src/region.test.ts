@@ -63,6 +63,8 @@ describe('region precedence', () => {
     expect((err as RdsIamError).hint).toContain('AWS_REGION')
   })
   it('a global writer endpoint needs an explicit region', () => {
-    expect(() => resolveRegion('g.global-c9akciq32.global.rds.amazonaws.com', undefined, {})).toThrow(/Global Database/)
+    expect(() => resolveRegion('g.global-c9akciq32.global.rds.amazonaws.com', undefined, {})).toThrow(
+      /Global Database/,
+    )
   })
 })

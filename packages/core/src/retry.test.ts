@@ -7,7 +7,10 @@ import { createTokenProvider } from './token-provider.js'
 
 // Shapes of the errors pg and mysql2 raise for a refused token (see auth-error.test.ts for the real ones).
 function pamError(user: string) {
-  return Object.assign(new Error(`PAM authentication failed for user "${user}"`), { code: '28000', severity: 'FATAL' })
+  return Object.assign(new Error(`PAM authentication failed for user "${user}"`), {
+    code: '28000',
+    severity: 'FATAL',
+  })
 }
 
 function setup() {
@@ -103,6 +106,8 @@ describe('withAuthRetry', () => {
       provider,
       { maxAttempts: 1 },
     ).catch((e: unknown) => e)
-    expect((err as RdsIamError).hint).toContain(`signed for ${RDS_HOST}:15432 but the client connects to 127.0.0.1:15432`)
+    expect((err as RdsIamError).hint).toContain(
+      `signed for ${RDS_HOST}:15432 but the client connects to 127.0.0.1:15432`,
+    )
   })
 })

@@ -28,7 +28,12 @@ describe('single-flight signing', () => {
     const cause = new Error('signer exploded')
     signer.hold()
     signer.failWith(cause)
-    const waiters = Array.from({ length: 1000 }, () => provider.getToken().then(() => 'resolved', (e: unknown) => e))
+    const waiters = Array.from({ length: 1000 }, () =>
+      provider.getToken().then(
+        () => 'resolved',
+        (e: unknown) => e,
+      ),
+    )
     signer.release()
     const results = await Promise.all(waiters)
     const first = results[0]
@@ -57,7 +62,12 @@ describe('single-flight signing', () => {
       { now: clock.now, sign: signer.sign },
     )
     const results = await Promise.all(
-      Array.from({ length: 100 }, () => provider.getToken().then(() => 'resolved', (e: unknown) => e)),
+      Array.from({ length: 100 }, () =>
+        provider.getToken().then(
+          () => 'resolved',
+          (e: unknown) => e,
+        ),
+      ),
     )
     expect(results[0]).toBeInstanceOf(RdsIamError)
     expect((results[0] as RdsIamError).code).toBe('RDS_IAM_CREDENTIALS')

@@ -55,6 +55,8 @@ describe('resolveTls', () => {
   })
 
   it('an unknown string is an invalid option', () => {
-    expect(() => resolveTls('sometimes', {})).toThrow(expect.objectContaining({ code: 'RDS_IAM_INVALID_OPTIONS' }))
+    expect(() => resolveTls('sometimes', {})).toThrow(
+      expect.objectContaining({ code: 'RDS_IAM_INVALID_OPTIONS' }),
+    )
   })
 })

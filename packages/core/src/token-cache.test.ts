@@ -46,12 +46,21 @@ describe('token cache', () => {
 
   it('signs for signingHostname/signingPort and keys the cache by them', async () => {
     const { signer, make } = setup()
-    const viaTunnel = make({ hostname: '127.0.0.1', port: 15432, signingHostname: RDS_HOST, signingPort: 5432 })
+    const viaTunnel = make({
+      hostname: '127.0.0.1',
+      port: 15432,
+      signingHostname: RDS_HOST,
+      signingPort: 5432,
+    })
     const direct = make()
     expect(await viaTunnel.getToken()).toBe(await direct.getToken())
     expect(signer.calls).toHaveLength(1)
     expect(signer.calls[0]).toMatchObject({ hostname: RDS_HOST, port: 5432, region: 'eu-west-1' })
-    expect(viaTunnel.target).toMatchObject({ hostname: RDS_HOST, connectHostname: '127.0.0.1', connectPort: 15432 })
+    expect(viaTunnel.target).toMatchObject({
+      hostname: RDS_HOST,
+      connectHostname: '127.0.0.1',
+      connectPort: 15432,
+    })
   })
 
   it('invalidate() drops the token so the next call signs again', async () => {

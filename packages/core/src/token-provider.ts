@@ -3,8 +3,8 @@ import { loadSigner } from './aws-sdk-loader.js'
 import { credentialSourceFor, resolveCredentials } from './credential-source.js'
 import { type IamLogger, type IamOptions, normalizeIamOptions } from './iam-options.js'
 import type { CacheEntry, SignedToken, SignFn, TokenProviderHooks } from './internal-types.js'
-import { RdsIamError } from './rds-iam-error.js'
 import { resolveRegion } from './rds-hostname.js'
+import { RdsIamError } from './rds-iam-error.js'
 
 // Defaults in one block; the reasons are in the README's "Design notes".
 /** RDS accepts a token for 900 s after its X-Amz-Date. */
@@ -92,10 +92,16 @@ function invalidOption(message: string, hint: string): RdsIamError {
  * const password = await provider.getToken()
  * ```
  */
-export function createTokenProvider(options: TokenProviderOptions, hooks: TokenProviderHooks = {}): TokenProvider {
+export function createTokenProvider(
+  options: TokenProviderOptions,
+  hooks: TokenProviderHooks = {},
+): TokenProvider {
   const { hostname, port, username, ...rest } = options ?? ({} as TokenProviderOptions)
   if (typeof hostname !== 'string' || hostname.trim() === '') {
-    throw invalidOption('no database host given', 'set the host (or hostname) of the RDS endpoint in the connection config')
+    throw invalidOption(
+      'no database host given',
+      'set the host (or hostname) of the RDS endpoint in the connection config',
+    )
   }
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw invalidOption(`invalid port ${String(port)}`, 'set the database port, e.g. 5432 or 3306')
@@ -120,13 +126,19 @@ export function createTokenProvider(options: TokenProviderOptions, hooks: TokenP
 
   let entry = registry.get(key)
   if (!entry) {
-    entry = { signedAt: 0, hardExpiry: 0, generation: 0, stats: { signed: 0, hits: 0, inflightJoins: 0, failures: 0 } }
+    entry = {
+      signedAt: 0,
+      hardExpiry: 0,
+      generation: 0,
+      stats: { signed: 0, hits: 0, inflightJoins: 0, failures: 0 },
+    }
     registry.set(key, entry)
   }
   const e: CacheEntry = entry
 
   const usableUntil = () => e.hardExpiry - marginMs
-  const refreshAt = () => Math.min(e.signedAt + (e.hardExpiry - e.signedAt) * REFRESH_AHEAD_FRACTION, usableUntil())
+  const refreshAt = () =>
+    Math.min(e.signedAt + (e.hardExpiry - e.signedAt) * REFRESH_AHEAD_FRACTION, usableUntil())
 
   async function signOnce(): Promise<SignedToken> {
     const started = now()
@@ -152,7 +164,11 @@ export function createTokenProvider(options: TokenProviderOptions, hooks: TokenP
       )
     }
     if (typeof token !== 'string' || token === '') {
-      throw new RdsIamError('RDS_IAM_SIGNING_FAILED', `the signer returned no token for ${who}`, 'report this as a bug')
+      throw new RdsIamError(
+        'RDS_IAM_SIGNING_FAILED',
+        `the signer returned no token for ${who}`,
+        'report this as a bug',
+      )
     }
     // The token's own X-Amz-Date is what RDS checks; the local clock may have moved while signing.
     const signedAt = readAmzDate(token) ?? started

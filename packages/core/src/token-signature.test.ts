@@ -10,7 +10,12 @@ const HOST = 'mydb.cluster-c9akciq32.eu-west-1.rds.amazonaws.com'
 describe('token signature (real rds-signer, independent SigV4 verifier)', () => {
   it('produces a token that verifies for the endpoint, user and region parsed from the hostname', async () => {
     const username = uniqueUser('app')
-    const token = await createTokenProvider({ hostname: HOST, port: 5432, username, credentials: STATIC_CREDS }).getToken()
+    const token = await createTokenProvider({
+      hostname: HOST,
+      port: 5432,
+      username,
+      credentials: STATIC_CREDS,
+    }).getToken()
     expect(token.startsWith(`${HOST}:5432/?`)).toBe(true)
     const result = verifyRdsToken(token, {
       secretAccessKey: STATIC_CREDS.secretAccessKey,
@@ -50,13 +55,21 @@ describe('token signature (real rds-signer, independent SigV4 verifier)', () => 
       signingPort: 5432,
       region: 'eu-west-1',
     }).getToken()
-    const result = verifyRdsToken(token, { secretAccessKey: STATIC_CREDS.secretAccessKey, endpoint: `${HOST}:5432` })
+    const result = verifyRdsToken(token, {
+      secretAccessKey: STATIC_CREDS.secretAccessKey,
+      endpoint: `${HOST}:5432`,
+    })
     expect(result.ok).toBe(true)
   })
 
   it('rejects a tampered token and a wrong secret', async () => {
     const username = uniqueUser('app')
-    const token = await createTokenProvider({ hostname: HOST, port: 5432, username, credentials: STATIC_CREDS }).getToken()
+    const token = await createTokenProvider({
+      hostname: HOST,
+      port: 5432,
+      username,
+      credentials: STATIC_CREDS,
+    }).getToken()
     const tampered = token.replace(`DBUser=${username}`, 'DBUser=admin')
     expect(tampered).not.toBe(token)
     expect(verifyRdsToken(tampered, { secretAccessKey: STATIC_CREDS.secretAccessKey })).toMatchObject({
@@ -73,7 +86,12 @@ describe('token signature (real rds-signer, independent SigV4 verifier)', () => 
 
   it('the verifier does not depend on parameter order and checks expiry', async () => {
     const username = uniqueUser()
-    const token = await createTokenProvider({ hostname: HOST, port: 5432, username, credentials: STATIC_CREDS }).getToken()
+    const token = await createTokenProvider({
+      hostname: HOST,
+      port: 5432,
+      username,
+      credentials: STATIC_CREDS,
+    }).getToken()
     const [head, query] = token.split('/?') as [string, string]
     const reordered = `${head}/?${query.split('&').reverse().join('&')}`
     expect(verifyRdsToken(reordered, { secretAccessKey: STATIC_CREDS.secretAccessKey }).ok).toBe(true)

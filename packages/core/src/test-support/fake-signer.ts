@@ -21,7 +21,10 @@ export function fakeClock(start = Date.UTC(2026, 0, 1, 12, 0, 0)): FakeClock {
 }
 
 function amzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')
 }
 
 export interface CountingSigner {

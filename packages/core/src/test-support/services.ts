@@ -1,8 +1,10 @@
 import { connect } from 'node:net'
 
 /** Local services the tests use; URLs come from env like the rest of the repo. */
-export const PG_URL = process.env.PG_URL ?? process.env.DATABASE_URL_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-export const MYSQL_URL = process.env.MYSQL_URL ?? process.env.DATABASE_URL_MYSQL ?? 'mysql://root@127.0.0.1:3306/test'
+export const PG_URL =
+  process.env.PG_URL ?? process.env.DATABASE_URL_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export const MYSQL_URL =
+  process.env.MYSQL_URL ?? process.env.DATABASE_URL_MYSQL ?? 'mysql://root@127.0.0.1:3306/test'
 
 export function reachable(url: string, timeoutMs = 2000): Promise<boolean> {
   const u = new URL(url)

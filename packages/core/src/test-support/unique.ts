@@ -6,4 +6,7 @@ export function uniqueUser(prefix = 'u'): string {
 }
 
 export const RDS_HOST = 'mydb.abcdefghijkl.eu-west-1.rds.amazonaws.com'
-export const STATIC_CREDS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' }
+export const STATIC_CREDS = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+}

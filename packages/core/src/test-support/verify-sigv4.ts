@@ -25,7 +25,10 @@ export interface VerifyResult {
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 
 function rfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  )
 }
 
 function hmac(key: Buffer | string, data: string): Buffer {
@@ -70,12 +73,14 @@ export function verifyRdsToken(token: string, expect: VerifyExpectations): Verif
   const scope = params['X-Amz-Credential']!.split('/')
   if (scope.length !== 5) return fail('bad credential scope', params, hostPort)
   const [akid, day, region, service, terminator] = scope as [string, string, string, string, string]
-  if (service !== 'rds-db' || terminator !== 'aws4_request') return fail('bad service in scope', params, hostPort)
+  if (service !== 'rds-db' || terminator !== 'aws4_request')
+    return fail('bad service in scope', params, hostPort)
   const amzDate = params['X-Amz-Date']!
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate)
   if (!m || amzDate.slice(0, 8) !== day) return fail('bad X-Amz-Date', params, hostPort)
   if (expect.accessKeyId && akid !== expect.accessKeyId) return fail('unknown access key', params, hostPort)
-  if (expect.region && region !== expect.region) return fail(`region ${region} is not ${expect.region}`, params, hostPort)
+  if (expect.region && region !== expect.region)
+    return fail(`region ${region} is not ${expect.region}`, params, hostPort)
   if (expect.endpoint && hostPort !== expect.endpoint) return fail(`signed for ${hostPort}`, params, hostPort)
   if (expect.user && params.DBUser !== expect.user) return fail('DBUser mismatch', params, hostPort)
   if (expect.sessionToken !== undefined && params['X-Amz-Security-Token'] !== expect.sessionToken) {
@@ -93,7 +98,9 @@ export function verifyRdsToken(token: string, expect: VerifyExpectations): Verif
     .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&')
-  const canonicalRequest = ['GET', '/', canonicalQuery, `host:${hostPort}`, '', 'host', EMPTY_SHA256].join('\n')
+  const canonicalRequest = ['GET', '/', canonicalQuery, `host:${hostPort}`, '', 'host', EMPTY_SHA256].join(
+    '\n',
+  )
   const stringToSign = [
     'AWS4-HMAC-SHA256',
     amzDate,
