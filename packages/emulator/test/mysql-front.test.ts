@@ -10,6 +10,8 @@ import { decodeErrPayload, encodePacket, type MysqlPacket, PacketReader } from '
 import {
   eventually,
   iamOptions,
+  loginFailure,
+  type MysqlClientError,
   type MysqlEmulator,
   requireMysql,
   signToken,
@@ -80,10 +82,7 @@ describe.skipIf(!available)('mysql front: logins through startEmulator({ engine:
     emu = await startMysqlEmulator()
     const good = await signToken(emu, 'alice')
     const bad = `${good.slice(0, -1)}${good.endsWith('0') ? '1' : '0'}`
-    const err = await mysql.createConnection(iamOptions(emu, 'alice', () => bad)).then(
-      () => expect.unreachable('login with a tampered token succeeded'),
-      (e: { errno: number; sqlState: string; code: string; message: string }) => e,
-    )
+    const err = await loginFailure(mysql.createConnection(iamOptions(emu, 'alice', () => bad)))
     expect(err.errno).toBe(1045)
     expect(err.sqlState).toBe('28000')
     expect(err.code).toBe('ER_ACCESS_DENIED_ERROR')
@@ -96,7 +95,7 @@ describe.skipIf(!available)('mysql front: logins through startEmulator({ engine:
   it('refuses a token signed for another user', async () => {
     emu = await startMysqlEmulator()
     const bobsToken = await signToken(emu, 'bob')
-    const err = await mysql.createConnection(iamOptions(emu, 'alice', () => bobsToken)).catch((e: Error) => e)
+    const err = await loginFailure(mysql.createConnection(iamOptions(emu, 'alice', () => bobsToken)))
     expect(err).toMatchObject({
       errno: 1045,
       sqlState: '28000',
@@ -110,7 +109,7 @@ describe.skipIf(!available)('mysql front: logins through startEmulator({ engine:
     emu = await startMysqlEmulator()
     const token = await signToken(emu, 'alice')
     const { ssl: _ssl, ...plain } = iamOptions(emu, 'alice', () => token)
-    const err = await mysql.createConnection({ ...plain, password: token }).catch((e: Error) => e)
+    const err = await loginFailure(mysql.createConnection({ ...plain, password: token }))
     expect(err).toMatchObject({
       errno: 1045,
       sqlState: '28000',
@@ -123,9 +122,7 @@ describe.skipIf(!available)('mysql front: logins through startEmulator({ engine:
   it('fails the TLS handshake for a client that does not trust the emulator CA', async () => {
     emu = await startMysqlEmulator()
     const options = iamOptions(emu, 'alice')
-    const err = await mysql
-      .createConnection({ ...options, ssl: { rejectUnauthorized: true } })
-      .catch((e: NodeJS.ErrnoException) => e)
+    const err = await loginFailure(mysql.createConnection({ ...options, ssl: { rejectUnauthorized: true } }))
     expect(err.code).toBe('HANDSHAKE_SSL_ERROR')
     expect(err.message).toMatch(/self[- ]signed|unable to verify/i)
     expect(emu.stats().accepted).toBe(0)
@@ -140,15 +137,11 @@ describe.skipIf(!available)('mysql front: logins through startEmulator({ engine:
     expect(rows).toEqual([{ u: expect.stringMatching(/^root@/) }])
 
     // The token verifies, but the upstream has no such user: its own ERR reaches the client unchanged.
-    const err = await mysql.createConnection(iamOptions(emu, 'no_such_user_zq')).catch((e: Error) => e)
-    const direct = await mysql
-      .createConnection({ ...upstreamOptions(), user: 'no_such_user_zq', password: '' })
-      .catch((e: Error) => e)
-    expect(direct).toBeInstanceOf(Error)
-    const pick = (e: object) => {
-      const { errno, sqlState, message } = e as { errno: number; sqlState: string; message: string }
-      return { errno, sqlState, message }
-    }
+    const err = await loginFailure(mysql.createConnection(iamOptions(emu, 'no_such_user_zq')))
+    const direct = await loginFailure(
+      mysql.createConnection({ ...upstreamOptions(), user: 'no_such_user_zq', password: '' }),
+    )
+    const pick = ({ errno, sqlState, message }: MysqlClientError) => ({ errno, sqlState, message })
     expect(pick(err)).toEqual(pick(direct))
     expect(pick(err).message).toMatch(/^Access denied for user 'no_such_user_zq'@/)
   })
