@@ -1,1 +1,1 @@
-export {}
+export { type CliIo, ExitCode, main } from './cli-main.js'

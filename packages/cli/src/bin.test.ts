@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FAKE_ENV, verifyRdsToken } from './test-support.js'
+
+// Spawns the built executable the way users run it. The CLI is built into a private directory
+// inside the package (so it resolves @rds-iam/core like an install does); core's own dist is
+// built first if it is missing.
+const run = promisify(execFile)
+const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..')
+const coreDir = join(pkgDir, '..', 'core')
+const outDir = join(pkgDir, 'node_modules', '.cache', `bin-${randomBytes(4).toString('hex')}`)
+const HOST = 'mydb.c9akciq32.us-west-2.rds.amazonaws.com'
+
+const env = {
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  ...FAKE_ENV,
+  AWS_CONFIG_FILE: '/dev/null',
+  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  AWS_EC2_METADATA_DISABLED: 'true',
+}
+
+function rdsIam(args: string[]) {
+  return run(process.execPath, [join(outDir, 'bin.mjs'), ...args], { env, timeout: 30_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({
+      code: err.code,
+      stdout: err.stdout,
+      stderr: err.stderr,
+    }),
+  )
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(coreDir, 'dist', 'index.mjs'))) {
+    await run('npx', ['tsdown', '--logLevel', 'error'], { cwd: coreDir })
+  }
+  await run('npx', ['tsdown', '--out-dir', outDir, '--no-dts', '--logLevel', 'error'], { cwd: pkgDir })
+}, 120_000)
+
+afterAll(async () => {
+  await rm(outDir, { recursive: true, force: true })
+})
+
+describe('rds-iam bin (built, spawned)', () => {
+  it('starts with a node shebang', async () => {
+    const { readFile } = await import('node:fs/promises')
+    expect((await readFile(join(outDir, 'bin.mjs'), 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true)
+  })
+
+  it('token prints a verifiable token and exits 0', async () => {
+    const r = await rdsIam(['token', '--hostname', HOST, '--port', '3306', '--username', 'reporter'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const result = verifyRdsToken(r.stdout.trim(), {
+      secretAccessKey: FAKE_ENV.AWS_SECRET_ACCESS_KEY,
+      endpoint: `${HOST}:3306`,
+      user: 'reporter',
+      region: 'us-west-2',
+    })
+    expect(result.reason).toBeUndefined()
+    expect(result.ok).toBe(true)
+  })
+
+  it('usage error exits 2, runtime failure exits 1 with the code', async () => {
+    const usage = await rdsIam(['token', '--hostname', HOST])
+    expect(usage.code).toBe(2)
+    expect(usage.stderr).toContain('missing --port, --username')
+    const failure = await rdsIam(['token', '--hostname', '10.0.0.5', '--port', '5432', '--username', 'u'])
+    expect(failure.code).toBe(1)
+    expect(failure.stderr).toContain('RDS_IAM_NO_REGION')
+    expect(failure.stdout).toBe('')
+  })
+
+  it('--version prints the package version', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const pkg = JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8')) as { version: string }
+    const r = await rdsIam(['--version'])
+    expect(r.code).toBe(0)
+    expect(r.stdout.trim()).toBe(pkg.version)
+  })
+})

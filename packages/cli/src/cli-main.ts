@@ -1,0 +1,165 @@
+import { parseArgs } from 'node:util'
+import { createTokenProvider, RdsIamError } from '@rds-iam/core'
+import pkg from '../package.json' with { type: 'json' }
+
+/** Where the CLI writes; `process.stdout`/`process.stderr` in the bin, buffers in tests. */
+export interface CliIo {
+  stdout: { write(chunk: string): unknown }
+  stderr: { write(chunk: string): unknown }
+  /** Stops long-running commands (the emulator). */
+  signal?: AbortSignal
+}
+
+/** What `@rds-iam/emulator` provides for `rds-iam emulator …`. */
+interface EmulatorModule {
+  runEmulatorCommand?: (argv: string[], io: CliIo) => Promise<number>
+}
+
+/** Exit codes: 0 success, 1 runtime failure, 2 usage error. */
+export const ExitCode = { OK: 0, FAILURE: 1, USAGE: 2 } as const
+
+const USAGE = `Usage: rds-iam <command> [options]
+
+Commands:
+  token      Print an IAM auth token (like aws rds generate-db-auth-token)
+  emulator   Run a local RDS IAM endpoint (rds-iam emulator --help)
+
+Options:
+  --help     Show help
+  --version  Show the version
+`
+
+const TOKEN_USAGE = `Usage: rds-iam token --hostname HOST --port PORT --username USER [--region REGION] [--profile NAME]
+
+Prints an IAM auth token for the database user on stdout. Credentials come from the AWS default
+chain (environment, ~/.aws, SSO, instance/task role) or --profile. The region defaults to the one
+in the hostname, then AWS_REGION / AWS_DEFAULT_REGION.
+
+Options:
+  --hostname HOST   RDS/Aurora/Proxy endpoint the token is for (required)
+  --port PORT       Database port, e.g. 5432 or 3306 (required)
+  --username USER   Database user (required)
+  --region REGION   AWS region, e.g. eu-west-1
+  --profile NAME    AWS profile to take credentials from
+  --help            Show this help
+`
+
+class UsageError extends Error {}
+
+// On the command line the fix for a missing region is a flag, not an `iam` option.
+const CLI_HINTS: Partial<Record<string, string>> = {
+  RDS_IAM_NO_REGION: 'pass --region eu-west-1 (the region the database runs in) or set AWS_REGION',
+  RDS_IAM_CREDENTIALS:
+    'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile, or run where a role is attached',
+}
+
+function describe(err: unknown): string {
+  if (err instanceof RdsIamError) {
+    const cause = err.cause instanceof Error ? `\n  cause: ${err.cause.message}` : ''
+    const cliHint = CLI_HINTS[err.code]
+    return `rds-iam: ${err.message}${cause}${cliHint ? `\n  on the command line: ${cliHint}` : ''}\n`
+  }
+  return `rds-iam: ${err instanceof Error ? err.message : String(err)}\n`
+}
+
+async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    ;({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        hostname: { type: 'string' },
+        port: { type: 'string' },
+        username: { type: 'string' },
+        region: { type: 'string' },
+        profile: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }))
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${TOKEN_USAGE}`)
+  }
+  if (values.help) {
+    io.stdout.write(TOKEN_USAGE)
+    return ExitCode.OK
+  }
+  const missing = ['hostname', 'port', 'username'].filter((k) => !values[k])
+  if (missing.length > 0) {
+    throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}\n\n${TOKEN_USAGE}`)
+  }
+  const port = Number(values.port)
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new UsageError(
+      `--port must be a number between 1 and 65535, got ${String(values.port)}\n\n${TOKEN_USAGE}`,
+    )
+  }
+  const provider = createTokenProvider({
+    hostname: values.hostname as string,
+    port,
+    username: values.username as string,
+    ...(values.region ? { region: values.region as string } : {}),
+    ...(values.profile ? { profile: values.profile as string } : {}),
+  })
+  io.stdout.write(`${await provider.getToken()}\n`)
+  return ExitCode.OK
+}
+
+async function emulatorCommand(argv: string[], io: CliIo): Promise<number> {
+  let mod: EmulatorModule
+  try {
+    mod = (await import('@rds-iam/emulator')) as EmulatorModule
+  } catch (err) {
+    io.stderr.write(
+      `rds-iam: cannot load @rds-iam/emulator (${(err as Error).message}); install it next to @rds-iam/cli\n`,
+    )
+    return ExitCode.FAILURE
+  }
+  if (typeof mod.runEmulatorCommand !== 'function') {
+    io.stderr.write('rds-iam: this version of @rds-iam/emulator has no command line (runEmulatorCommand)\n')
+    return ExitCode.FAILURE
+  }
+  return mod.runEmulatorCommand(argv, io)
+}
+
+/**
+ * Runs the `rds-iam` command line with `argv` (without `node` and the script) and returns the
+ * exit code. Never throws and never calls `process.exit`, so tests can call it directly.
+ *
+ * @example
+ * ```ts
+ * const code = await main(['token', '--hostname', host, '--port', '5432', '--username', 'app'], process)
+ * ```
+ */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'token':
+        return await tokenCommand(rest, io)
+      case 'emulator':
+        return await emulatorCommand(rest, io)
+      case '--version':
+      case '-v':
+        io.stdout.write(`${pkg.version}\n`)
+        return ExitCode.OK
+      case '--help':
+      case '-h':
+      case 'help':
+        io.stdout.write(USAGE)
+        return ExitCode.OK
+      case undefined:
+        throw new UsageError(`no command given\n\n${USAGE}`)
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`)
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`rds-iam: ${err.message}${err.message.endsWith('\n') ? '' : '\n'}`)
+      return ExitCode.USAGE
+    }
+    io.stderr.write(describe(err))
+    return ExitCode.FAILURE
+  }
+}
