@@ -30,6 +30,8 @@ export interface EmulatorOptions {
   skewSeconds?: number
   /** Receives one line per login verdict and protocol error (RDS-style reason, never a token); default silent. */
   log?: (line: string) => void
+  /** Ends connections that have not sent their password this long after connecting; default 10 000 ms. */
+  handshakeTimeoutMs?: number
   /** Address to listen on; default loopback (127.0.0.1, and ::1 on the same port when available). */
   listenHost?: string
 }
@@ -106,7 +108,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       log: options.log,
     })
     const ctx: FrontContext = { gate, tls: { key: certs.key, cert: certs.cert }, upstream }
-    const server = options.engine === 'postgres' ? createPostgresFront(ctx) : createMysqlFront(ctx)
+    const frontOptions =
+      options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }
+    const server =
+      options.engine === 'postgres'
+        ? createPostgresFront(ctx, frontOptions)
+        : createMysqlFront(ctx, frontOptions)
     cleanups.push(() => closeServer(server))
 
     const port = await listen(server, options.port ?? 0, listenHost)

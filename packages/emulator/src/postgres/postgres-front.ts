@@ -1,7 +1,307 @@
-import type { Server } from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { connect, createServer, type Server, type Socket } from 'node:net'
+import { createSecureContext, TLSSocket } from 'node:tls'
+import { serialize } from 'pg-protocol'
 import type { FrontContext } from '../internal-types.js'
+import { HandshakeError, PacketReader } from './packet-reader.js'
+import {
+  authenticationCleartextPassword,
+  backendKeyData,
+  CANCEL_REQUEST_CODE,
+  errorResponse,
+  GSSENC_REQUEST_CODE,
+  negotiateProtocolVersion,
+  PROTOCOL_MAJOR_3,
+  parsePasswordMessage,
+  parseStartupPacket,
+  SSL_REQUEST_CODE,
+} from './postgres-messages.js'
+import { openPostgresUpstream, parsePostgresUpstreamUrl, type UpstreamRefused } from './postgres-upstream.js'
 
-/** Placeholder until the PostgreSQL front lands. */
-export function createPostgresFront(_ctx: FrontContext): Server {
-  throw new Error('not implemented')
+/** Tunables of the PostgreSQL front (tests shorten them). */
+export interface PostgresFrontOptions {
+  /** From accept to the password message (authorization itself excluded); default 10 s. */
+  handshakeTimeoutMs?: number
+  /** Upstream connect and login; default 10 s. */
+  upstreamTimeoutMs?: number
+}
+
+const DEFAULTS = {
+  handshakeTimeoutMs: 10_000,
+  upstreamTimeoutMs: 10_000,
+  /** Before authentication no packet needs more: a token with a session token is ~2–3 KB. */
+  maxPreAuthPacket: 10_240,
+  /** How long a refused client may take to read its ErrorResponse before the socket is destroyed. */
+  lingerMs: 1_000,
+} as const
+
+const PASSWORD_MESSAGE = 0x70 // 'p'
+const BACKEND_KEY_DATA = 0x4b // 'K'
+const noop = (): void => {}
+
+interface UpstreamKey {
+  processId: number
+  secretKey: number
+}
+
+/**
+ * Creates the PostgreSQL front, the way RDS presents an IAM user: TLS required
+ * (`hostssl … pam`), `AuthenticationCleartextPassword`, the token verified by the gate, then the
+ * session relayed byte for byte to the upstream logged in as the mapped user. Failures carry
+ * RDS's exact SQLSTATE and message; the reason goes to the log only.
+ */
+export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOptions = {}): Server {
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs
+  const target = parsePostgresUpstreamUrl(ctx.upstream)
+  const secureContext = createSecureContext({ key: ctx.tls.key, cert: ctx.tls.cert })
+  const { gate } = ctx
+  /** Connections still logging in; relayed ones belong to the gate (dropConnections, stop). */
+  const pending = new Set<Socket>()
+  /** Emulator-issued BackendKeyData → the upstream's, so CancelRequests reach the right backend. */
+  const cancelKeys = new Map<string, UpstreamKey>()
+
+  const server = createServer((socket) => {
+    pending.add(socket)
+    void serve(socket)
+  })
+  const close = server.close.bind(server)
+  server.close = (callback?: (err?: Error) => void) => {
+    for (const s of pending) s.destroy()
+    return close(callback)
+  }
+
+  async function serve(socket: Socket): Promise<void> {
+    // Errors surface as 'close' and failed reads; an unhandled 'error' event would crash the process.
+    socket.on('error', noop)
+    socket.setNoDelay(true)
+    const host = clientHost(socket)
+    let stream: Socket = socket
+    let tls: TLSSocket | undefined
+    let reader = new PacketReader(socket)
+    let settled = false
+
+    const finish = (): void => {
+      settled = true
+      clearTimeout(timer)
+      pending.delete(socket)
+    }
+    const abort = (kind: string, detail?: string): void => {
+      if (settled) return
+      finish()
+      gate.protocolError(detail === undefined ? kind : `${kind} (${detail})`)
+      tls?.destroy()
+      socket.destroy()
+    }
+    /** Sends a final ErrorResponse and closes, as the postmaster does after a refused login. */
+    const refuse = (frame: Buffer): void => {
+      finish()
+      stream.end(frame)
+      setTimeout(() => stream.destroy(), DEFAULTS.lingerMs).unref()
+    }
+    const timer = setTimeout(
+      () => abort('timeout', `no login within ${handshakeTimeoutMs} ms`),
+      handshakeTimeoutMs,
+    )
+
+    try {
+      let packet = parseStartupPacket(await reader.untyped(DEFAULTS.maxPreAuthPacket))
+      for (;;) {
+        if (packet === undefined) throw new HandshakeError('malformed-startup', 'malformed startup packet')
+        if (packet.code === GSSENC_REQUEST_CODE && tls === undefined) {
+          // RDS has no GSSAPI encryption; 'N' makes libpq fall back to its SSLRequest.
+          socket.write('N')
+        } else if (packet.code === SSL_REQUEST_CODE && tls === undefined) {
+          // Bytes after SSLRequest and before 'S' would be unencrypted data the client could not
+          // have meant (CVE-2021-23214); PostgreSQL refuses them, so does the emulator.
+          if (reader.buffered > 0)
+            throw new HandshakeError('data-after-sslrequest', 'unencrypted data after SSLRequest')
+          reader.detach()
+          socket.write('S')
+          tls = await upgradeToTls(socket, secureContext)
+          stream = tls
+          reader = new PacketReader(tls)
+        } else if (packet.code === CANCEL_REQUEST_CODE) {
+          const body = packet.body
+          finish()
+          if (body.length === 12) forwardCancel(body.readInt32BE(4), body.readInt32BE(8))
+          stream.destroy()
+          return
+        } else {
+          break
+        }
+        if (settled) return
+        packet = parseStartupPacket(await reader.untyped(DEFAULTS.maxPreAuthPacket))
+      }
+
+      const major = packet.code >>> 16
+      if (major !== PROTOCOL_MAJOR_3) {
+        gate.protocolError(`unsupported protocol ${major}.${packet.code & 0xffff}`)
+        return refuse(
+          errorResponse({
+            severity: 'FATAL',
+            code: '0A000',
+            message: `unsupported frontend protocol ${major}.${packet.code & 0xffff}: server supports 3.0 to 3.0`,
+            file: 'postmaster.c',
+            routine: 'ProcessStartupPacket',
+          }),
+        )
+      }
+      const params = new Map(packet.params)
+      const user = params.get('user')
+      if (user === undefined || user === '') {
+        gate.protocolError('no user in startup packet')
+        return refuse(
+          errorResponse({
+            severity: 'FATAL',
+            code: '28000',
+            message: 'no PostgreSQL user name specified in startup packet',
+            file: 'postmaster.c',
+            routine: 'ProcessStartupPacket',
+          }),
+        )
+      }
+      const database = params.get('database') || user
+
+      if (tls === undefined) {
+        // RDS's pg_hba has `hostssl all +rds_iam all pam` and nothing for IAM users without TLS.
+        const message = `pg_hba.conf rejects connection for host "${host}", user "${user}", database "${database}", no encryption`
+        gate.log(`postgres: ${message}`)
+        gate.protocolError('no-tls')
+        return refuse(
+          errorResponse({
+            severity: 'FATAL',
+            code: '28000',
+            message,
+            file: 'auth.c',
+            routine: 'ClientAuthentication',
+          }),
+        )
+      }
+
+      const protocolOptions = packet.params.map(([k]) => k).filter((k) => k.startsWith('_pq_.'))
+      if ((packet.code & 0xffff) !== 0 || protocolOptions.length > 0) {
+        stream.write(negotiateProtocolVersion(protocolOptions))
+      }
+      stream.write(authenticationCleartextPassword())
+      const reply = await reader.typed(DEFAULTS.maxPreAuthPacket)
+      const password = reply.type === PASSWORD_MESSAGE ? parsePasswordMessage(reply.body) : undefined
+      if (password === undefined) {
+        gate.protocolError('expected password message')
+        return refuse(
+          errorResponse({
+            severity: 'FATAL',
+            code: '08P01',
+            message: `expected password response, got message type ${reply.type}`,
+            file: 'auth.c',
+            routine: 'recv_password_packet',
+          }),
+        )
+      }
+
+      // Authorization (with its latency fault) and the upstream login have their own clocks.
+      clearTimeout(timer)
+      const verdict = await gate.authorize({
+        engine: 'postgres',
+        user,
+        database,
+        password,
+        remoteAddress: host,
+      })
+      if (stream.destroyed) return finish()
+      if (!verdict.ok) {
+        return refuse(
+          errorResponse({
+            severity: 'FATAL',
+            code: '28000',
+            message: `PAM authentication failed for user "${user}"`,
+            file: 'auth.c',
+            routine: 'auth_failed',
+          }),
+        )
+      }
+
+      const upstreamParams: [string, string][] = [
+        ['user', target.user ?? user],
+        ['database', database],
+        ...packet.params.filter(([k]) => k !== 'user' && k !== 'database' && !k.startsWith('_pq_.')),
+      ]
+      let session: Awaited<ReturnType<typeof openPostgresUpstream>>
+      try {
+        session = await openPostgresUpstream(target, upstreamParams, upstreamTimeoutMs)
+      } catch (err) {
+        const refused = err as UpstreamRefused
+        gate.log(`postgres: session for "${user}" not opened: ${refused.message}`)
+        return refuse(
+          refused.frame ??
+            errorResponse({
+              severity: 'FATAL',
+              code: '08006',
+              message: `rds-iam emulator: ${refused.message}`,
+            }),
+        )
+      }
+      const up = session.socket
+      up.on('error', noop)
+      if (stream.destroyed) {
+        up.destroy()
+        return finish()
+      }
+
+      let issuedKey: string | undefined
+      const replay = session.frames.map(({ type, raw, message }) => {
+        if (type !== BACKEND_KEY_DATA) return raw
+        // Clients cancel with the key they were given; keep the upstream's private and map it.
+        const upstreamKey = message as unknown as { processID: number; secretKey: number }
+        const processId = randomBytes(4).readUInt32BE(0) & 0x7fffffff || 1
+        const secretKey = randomBytes(4).readInt32BE(0)
+        issuedKey = `${processId}:${secretKey}`
+        cancelKeys.set(issuedKey, { processId: upstreamKey.processID, secretKey: upstreamKey.secretKey })
+        return backendKeyData(processId, secretKey)
+      })
+      const leftover = reader.detach()
+      finish()
+      gate.track(stream, up)
+      stream.once('close', () => {
+        if (issuedKey !== undefined) cancelKeys.delete(issuedKey)
+      })
+      stream.write(Buffer.concat([...replay, session.leftover]))
+      if (leftover.length > 0) up.write(leftover)
+      stream.pipe(up)
+      up.pipe(stream)
+    } catch (err) {
+      const e = err as Error
+      abort(e instanceof HandshakeError ? e.kind : 'internal', e.message)
+    }
+  }
+
+  function forwardCancel(processId: number, secretKey: number): void {
+    const key = cancelKeys.get(`${processId}:${secretKey}`)
+    // PostgreSQL answers no CancelRequest, valid or not, so an unknown key is silently dropped.
+    if (key === undefined) return
+    const s = connect({ host: target.host, port: target.port, noDelay: true })
+    s.on('error', noop)
+    s.setTimeout(upstreamTimeoutMs, () => s.destroy())
+    s.once('connect', () => s.end(serialize.cancel(key.processId, key.secretKey)))
+  }
+
+  return server
+}
+
+function upgradeToTls(
+  socket: Socket,
+  secureContext: ReturnType<typeof createSecureContext>,
+): Promise<TLSSocket> {
+  const tls = new TLSSocket(socket, { isServer: true, secureContext })
+  tls.on('error', noop)
+  return new Promise((resolve, reject) => {
+    tls.once('secure', () => resolve(tls))
+    tls.once('error', (err) => reject(new HandshakeError('tls', err.message)))
+    tls.once('close', () => reject(new HandshakeError('tls', 'connection closed during TLS handshake')))
+  })
+}
+
+function clientHost(socket: Socket): string {
+  const address = socket.remoteAddress ?? 'unknown'
+  return address.startsWith('::ffff:') ? address.slice(7) : address
 }
