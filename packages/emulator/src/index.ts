@@ -1,5 +1,6 @@
 export type { EmulatorAuthGate, EmulatorFaults, EmulatorStats } from './auth-gate.js'
 export type { IssuedCertificates } from './certificates.js'
+export { type EmulatorCommandIo, runEmulatorCommand } from './emulator-command.js'
 export type { LoginAttempt, LoginVerdict, RejectReason } from './internal-types.js'
 export { type Emulator, type EmulatorOptions, startEmulator } from './start-emulator.js'
 export {
