@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { connect, type Socket } from 'node:net'
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import { connect as tlsConnect } from 'node:tls'
 import mysqlCallback from 'mysql2'
@@ -154,6 +154,31 @@ describe.skipIf(!available)('mysql front: logins through startEmulator({ engine:
     await conn.end()
     await eventually(() => e.stats().open === 0, 'the closed connection to leave stats().open')
     expect(e.stats().accepted).toBe(1)
+  })
+
+  it('answers with a clear ERR, not a hang, when the upstream is unreachable', async () => {
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    await new Promise((resolve) => server.close(resolve))
+    emu = await startMysqlEmulator({ upstream: `mysql://root:hunter2@127.0.0.1:${port}/test` })
+    const err = await loginFailure(mysql.createConnection(iamOptions(emu, 'alice')))
+    expect(err.errno).toBe(1105)
+    expect(err.message).toBe(
+      `rds-iam emulator: upstream MySQL at 127.0.0.1:${port} is unreachable (ECONNREFUSED)`,
+    )
+    expect(emu.stats().accepted).toBe(0)
+  })
+
+  it('stop() ends connections still in the handshake instead of waiting for their timeout', async () => {
+    const e = await startMysqlEmulator()
+    const raw = connect(e.port, '127.0.0.1')
+    raw.on('error', () => {})
+    await once(raw, 'data') // the greeting; the client then says nothing
+    const closed = once(raw, 'close')
+    await e.stop()
+    await closed
+    expect(raw.destroyed).toBe(true)
   })
 
   it('hands a TLS ClientHello that arrives with the SSLRequest to TLS, with RDS sequence ids', async () => {
