@@ -1,1 +1,13 @@
-export {}
+export type {
+  ConformanceCase,
+  ConformanceHarness,
+  ConnectionHandle,
+  ConnectionSettings,
+  Engine,
+  PoolHandle,
+  Row,
+} from './conformance-types.js'
+export { APP_USER, DENIED_USER, runConformance } from './conformance-suite.js'
+export { howToStart, selectedEngines, TEST_URLS } from './engine-env.js'
+export type { RawDatabase } from './raw-database.js'
+export { openRaw, RAW_USER } from './raw-database.js'

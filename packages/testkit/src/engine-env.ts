@@ -1,0 +1,39 @@
+import type { Engine } from './conformance-types.js'
+
+/** Upstream URLs, from env with the local-service defaults (DESIGN §7). */
+export const TEST_URLS = {
+  postgres: process.env.RDS_IAM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  mysql: process.env.RDS_IAM_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+} as const
+
+const HOW_TO_START: Record<Engine, string> = {
+  postgres:
+    'start PostgreSQL (`docker compose up -d postgres`, or `pg_ctlcluster 15 main start`) and/or set RDS_IAM_TEST_PG_URL; or leave it out with RDS_IAM_TEST_ENGINES=pglite,mysql',
+  mysql:
+    'start MySQL/MariaDB (`docker compose up -d mysql`, or `.ci/run` which starts the local MariaDB) and/or set RDS_IAM_TEST_MYSQL_URL; or leave it out with RDS_IAM_TEST_ENGINES=postgres,pglite',
+  pglite: 'PGlite is embedded (@electric-sql/pglite); reinstall dependencies with `npx -y pnpm@10.34.8 install`',
+}
+
+/** The fix to print when an engine's database cannot be reached. */
+export function howToStart(engine: Engine): string {
+  return HOW_TO_START[engine]
+}
+
+/**
+ * The engines to run: the harness's, narrowed by `RDS_IAM_TEST_ENGINES` (comma-separated), the
+ * way Kysely narrows dialects. An unknown name fails loudly rather than silently running nothing.
+ */
+export function selectedEngines(supported: readonly Engine[]): Engine[] {
+  const raw = process.env.RDS_IAM_TEST_ENGINES
+  if (raw === undefined || raw.trim() === '') return [...supported]
+  const wanted = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  for (const name of wanted) {
+    if (name !== 'postgres' && name !== 'pglite' && name !== 'mysql') {
+      throw new Error(`RDS_IAM_TEST_ENGINES: unknown engine "${name}" (use postgres, pglite, mysql)`)
+    }
+  }
+  return supported.filter((engine) => wanted.includes(engine))
+}
