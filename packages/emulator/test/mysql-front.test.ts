@@ -156,6 +156,26 @@ describe.skipIf(!available)('mysql front: logins through startEmulator({ engine:
     expect(e.stats().accepted).toBe(1)
   })
 
+  it('never writes a token or the upstream password to its log', async () => {
+    const lines: string[] = []
+    const { host, port, database } = upstreamOptions()
+    emu = await startMysqlEmulator({
+      upstream: `mysql://root:@${host}:${port}/${database}`,
+      log: (line) => lines.push(line),
+    })
+    const token = await signToken(emu, 'quiet_user')
+    const conn = await mysql.createConnection(iamOptions(emu, 'quiet_user', () => token))
+    await conn.end()
+    const tampered = token.replace(/X-Amz-Signature=[0-9a-f]{4}/, 'X-Amz-Signature=0000')
+    await loginFailure(mysql.createConnection(iamOptions(emu, 'quiet_user', () => tampered)))
+    expect(lines.length).toBeGreaterThanOrEqual(2)
+    const signature = /X-Amz-Signature=([0-9a-f]+)/.exec(token)?.[1] as string
+    for (const line of lines) {
+      expect(line).not.toContain(signature)
+      expect(line).not.toContain('X-Amz-')
+    }
+  })
+
   it('answers with a clear ERR, not a hang, when the upstream is unreachable', async () => {
     const server = createServer()
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
