@@ -1,0 +1,4 @@
+import { runConformance } from '@rds-iam/testkit'
+import { pgHarness } from './pg-harness.js'
+
+runConformance(pgHarness(['pglite']))

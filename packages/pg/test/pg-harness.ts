@@ -1,0 +1,39 @@
+import type { ConformanceHarness, Engine, PoolHandle, Row } from '@rds-iam/testkit'
+import { getTokenProvider, Pool } from '../src/index.js'
+
+/** The pg adapter's harness for the conformance suite: a `Pool` from this package. */
+export function pgHarness(engines: Engine[], capabilities?: ConformanceHarness['capabilities']): ConformanceHarness {
+  return {
+    adapter: 'pg',
+    engines,
+    capabilities,
+    async open(s, { max }): Promise<PoolHandle> {
+      const pool = new Pool({
+        host: s.host,
+        port: s.port,
+        user: s.user,
+        database: s.database,
+        ssl: s.ssl,
+        iam: s.iam,
+        max,
+        connectionTimeoutMillis: 5000,
+      })
+      // As in any pg app: an idle client dying (failover) is reported here, and the pool replaces it.
+      pool.on('error', () => {})
+      const provider = getTokenProvider(pool)!
+      return {
+        query: async (sql) => (await pool.query(sql)).rows as Row[],
+        acquire: async () => {
+          const client = await pool.connect()
+          return {
+            query: async (sql) => (await client.query(sql)).rows as Row[],
+            release: (destroy) => client.release(destroy === true),
+          }
+        },
+        tokenStats: () => provider.stats(),
+        inspectTarget: () => pool,
+        close: () => pool.end(),
+      }
+    },
+  }
+}
