@@ -1,4 +1,4 @@
-import { type IamOptions, type TokenProvider, withAuthRetry } from '@rds-iam/core'
+import { type IamOptions, isAuthError, type TokenProvider, withAuthRetry } from '@rds-iam/core'
 import type { Client as PgClient, ClientConfig } from 'pg'
 import type { PgModuleLike } from './internal-types.js'
 import { assertJsClient, loadPg } from './pg-module.js'
@@ -11,6 +11,8 @@ export type IamClientConfig = Omit<ClientConfig, 'password' | 'ssl' | 'port'> &
 
 type ClientClass = new (config: IamClientConfig) => PgClient
 type Internals = { connection?: { removeAllListeners(): void; on(e: string, f: () => void): void; stream?: { destroy(): void } } }
+// Core's default (RetryPolicy docs); only used to know whether a failed attempt is the last one.
+const DEFAULT_MAX_ATTEMPTS = 3
 const clientClasses = new WeakMap<PgModuleLike, ClientClass>()
 // EventEmitter state stays (the user's listeners), and queries queued before connect() stay queued.
 const KEEP_ON_RESET = new Set(['_events', '_eventsCount', '_maxListeners', '_queryQueue'])
@@ -45,11 +47,19 @@ export function createClientClass(pg: PgModuleLike): ClientClass {
     override connect(callback: ((err: Error) => void) | ((err: null, c: PgClient) => void)): void
     override connect(callback?: (...args: never[]) => void): Promise<PgClient> | undefined {
       const { provider, iam, config } = state.get(this)!
+      const maxAttempts = Math.max(1, iam.retry?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
       let attempts = 0
       const run = withAuthRetry(async () => {
         attempts += 1
         if (attempts > 1) resetForReconnect(this as PgClient, Base, config)
-        await super.connect()
+        try {
+          await super.connect()
+        } catch (err) {
+          // Detach before the dead connection reports 'end', so a retried attempt is invisible
+          // to the caller's listeners; the last failure behaves exactly like pg.
+          if (attempts < maxAttempts && isAuthError(err)) detachConnection(this as PgClient)
+          throw err
+        }
         return this as PgClient
       }, provider, iam.retry)
       if (typeof callback !== 'function') return run
@@ -71,16 +81,19 @@ export function createClientClass(pg: PgModuleLike): ClientClass {
  * events cannot reach the new attempt.
  */
 function resetForReconnect(client: PgClient, Base: new (config: object) => PgClient, config: object): void {
-  const old = (client as unknown as Internals).connection
-  if (old) {
-    old.removeAllListeners()
-    old.on('error', () => {})
-    old.stream?.destroy()
-  }
+  detachConnection(client)
   const fresh = new Base(config)
   for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(fresh))) {
     if (!KEEP_ON_RESET.has(key)) Object.defineProperty(client, key, descriptor)
   }
+}
+
+function detachConnection(client: PgClient): void {
+  const old = (client as unknown as Internals).connection
+  if (!old) return
+  old.removeAllListeners()
+  old.on('error', () => {})
+  old.stream?.destroy()
 }
 
 /**

@@ -1,0 +1,120 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { rdsTls } from '@rds-iam/core'
+import { type Emulator, startEmulator } from '@rds-iam/emulator'
+import { TEST_URLS } from '@rds-iam/testkit'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { getTokenProvider, Pool, RdsIamError, withIam } from '../src/index.js'
+
+// DESIGN §10: with plain pg, values parsed from connectionString override the config object, so an
+// empty password replaces the password function and sslmode replaces the ssl object (losing the CA).
+
+describe('connectionString (pure)', () => {
+  test('sslmode=require keeps the password function and verifies against the RDS bundle', () => {
+    const warnings: Error[] = []
+    const onWarning = (w: Error) => warnings.push(w)
+    process.on('warning', onWarning)
+    try {
+      const config = withIam({
+        connectionString: 'postgres://app:@db.abc123.eu-west-1.rds.amazonaws.com:5433/shop?sslmode=require',
+      }) as Record<string, unknown>
+      expect(typeof config.password).toBe('function')
+      expect(config.connectionString).toBeUndefined()
+      expect(config).toMatchObject({ host: 'db.abc123.eu-west-1.rds.amazonaws.com', port: 5433, user: 'app', database: 'shop' })
+      expect(config.ssl).toEqual({ ca: rdsTls().ca, rejectUnauthorized: true })
+    } finally {
+      process.off('warning', onWarning)
+    }
+    // pg-connection-string warns about sslmode=require; rds-iam interprets sslmode itself.
+    expect(warnings).toEqual([])
+  })
+
+  test('a user ssl object wins over the sslmode in the URL', () => {
+    const ssl = { ca: 'my-ca', rejectUnauthorized: true }
+    const config = withIam({ connectionString: 'postgres://app@h.example:5432/db?sslmode=verify-full', ssl, iam: { region: 'us-east-1' } })
+    expect(config.ssl).toBe(ssl)
+  })
+
+  test('sslmode=disable is refused unless iam.insecure', () => {
+    const url = 'postgres://app@h.example:5432/db?sslmode=disable'
+    expect(() => withIam({ connectionString: url, iam: { region: 'us-east-1' } })).toThrow(
+      expect.objectContaining({ code: 'RDS_IAM_INSECURE_TRANSPORT', hint: expect.stringContaining('insecure') }),
+    )
+    expect(withIam({ connectionString: url, iam: { insecure: true, region: 'us-east-1' } }).ssl).toBe(false)
+  })
+
+  test('a password in the URL conflicts with iam', () => {
+    expect(() => withIam({ connectionString: 'postgres://app:secret@h.example/db' })).toThrow(
+      expect.objectContaining({ code: 'RDS_IAM_INVALID_OPTIONS' }),
+    )
+  })
+
+  test('the URL overrides host/port/user/database like pg does; the port becomes a number', () => {
+    const config = withIam({
+      connectionString: 'postgres://url_user@url-host.example:6543/url_db',
+      host: 'cfg',
+      user: 'cfg',
+      iam: { region: 'us-east-1' },
+    })
+    expect(config).toMatchObject({ host: 'url-host.example', port: 6543, user: 'url_user', database: 'url_db' })
+    expect(getTokenProvider(config)?.target).toMatchObject({ username: 'url_user', port: 6543 })
+  })
+})
+
+describe('connectionString against the emulator', () => {
+  let emu: Emulator
+  let dir: string
+  beforeAll(async () => {
+    emu = await startEmulator({ engine: 'postgres', upstream: TEST_URLS.postgres })
+    dir = mkdtempSync(join(tmpdir(), 'rds-iam-pg-'))
+  })
+  afterAll(async () => {
+    await emu?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const iam = () => ({ region: emu.region, credentials: emu.credentials[0]! })
+  const url = (query: string) => `postgres://conn_string_user:@localhost:${emu.port}/test?${query}`
+
+  test('empty password + sslmode=verify-full + ssl { ca }: connects (plain pg loses the CA here)', async () => {
+    const pool = new Pool({ connectionString: url('sslmode=verify-full'), ssl: { ca: emu.ca }, iam: iam() })
+    try {
+      const { rows } = await pool.query('select 1 as one')
+      expect(rows).toEqual([{ one: 1 }])
+      expect(getTokenProvider(pool)?.stats().signed).toBe(1)
+    } finally {
+      await pool.end()
+    }
+    // The trap itself, with plain pg: sslmode replaces the ssl object and the CA is gone.
+    const plain = new pg.Client({ connectionString: url('sslmode=verify-full'), ssl: { ca: emu.ca }, password: 'x' })
+    await expect(plain.connect()).rejects.toThrow(/self[- ]signed|certificate/i)
+  })
+
+  test('sslrootcert in the URL is the user CA and is used', async () => {
+    const caFile = join(dir, 'ca.pem')
+    writeFileSync(caFile, emu.ca)
+    const pool = new Pool({ connectionString: url(`sslmode=verify-full&sslrootcert=${encodeURIComponent(caFile)}`), iam: iam() })
+    try {
+      expect((await pool.query('select 2 as two')).rows).toEqual([{ two: 2 }])
+    } finally {
+      await pool.end()
+    }
+  })
+
+  test('without the emulator CA the connection is refused: verification is on by default', async () => {
+    const pool = new Pool({ connectionString: url('sslmode=require'), iam: { ...iam(), retry: { maxAttempts: 1 } } })
+    pool.on('error', () => {})
+    try {
+      const error = await pool.query('select 1').then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      expect(error).toBeInstanceOf(Error)
+      expect(error).not.toBeInstanceOf(RdsIamError)
+      expect(String((error as Error).message)).toMatch(/certificate/i)
+    } finally {
+      await pool.end()
+    }
+  })
+})

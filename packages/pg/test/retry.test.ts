@@ -1,0 +1,126 @@
+import { createServer, type Server } from 'node:net'
+import { inspect } from 'node:util'
+import { type Emulator, startEmulator } from '@rds-iam/emulator'
+import { TEST_URLS } from '@rds-iam/testkit'
+import pg from 'pg'
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { Client, getTokenProvider, Pool, RdsIamError } from '../src/index.js'
+
+describe('retry on authentication failure', () => {
+  let emu: Emulator
+  beforeAll(async () => {
+    emu = await startEmulator({ engine: 'postgres', upstream: TEST_URLS.postgres })
+  })
+  afterAll(() => emu?.stop())
+  beforeEach(() => emu.faults.reset())
+
+  // A user per test keeps core's process-wide token cache (keyed by user) out of the counts.
+  let n = 0
+  const settings = () => ({
+    host: 'localhost',
+    port: emu.port,
+    user: `retry_user_${process.pid}_${n++}`,
+    database: 'test',
+    ssl: { ca: emu.ca },
+    iam: { region: emu.region, credentials: emu.credentials[0]!, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 } },
+  })
+
+  test('Client.connect() retries on the same object: listeners kept, fresh token per attempt', async () => {
+    const client = new Client(settings())
+    let ended = 0
+    client.on('end', () => {
+      ended += 1
+    })
+    const before = emu.stats()
+    emu.faults.rejectNext(2)
+    const connected = await client.connect()
+    try {
+      expect(connected).toBe(client)
+      expect(client).toBeInstanceOf(pg.Client)
+      expect((await client.query('select 41 + 1 as answer')).rows).toEqual([{ answer: 42 }])
+      expect(emu.stats().rejected.InvalidToken - before.rejected.InvalidToken).toBe(2)
+      expect(getTokenProvider(client)?.stats().signed).toBe(3)
+      expect(inspect(client, { depth: 4 })).not.toContain('X-Amz-Signature')
+    } finally {
+      await client.end()
+    }
+    expect(ended).toBe(1)
+  })
+
+  test('Client.connect(callback) form retries too', async () => {
+    const client = new Client(settings())
+    emu.faults.rejectNext(1)
+    await new Promise<void>((resolve, reject) => client.connect((err) => (err ? reject(err) : resolve())))
+    try {
+      expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }])
+    } finally {
+      await client.end()
+    }
+  })
+
+  test('pool.connect(callback) and pool.query(callback) retry', async () => {
+    const pool = new Pool({ ...settings(), max: 2 })
+    try {
+      emu.faults.rejectNext(1)
+      const rows = await new Promise((resolve, reject) =>
+        pool.query('select 7 as seven', (err, res) => (err ? reject(err) : resolve(res.rows))),
+      )
+      expect(rows).toEqual([{ seven: 7 }])
+      emu.faults.rejectNext(2)
+      const held = await pool.connect()
+      const second = await new Promise<pg.PoolClient>((resolve, reject) =>
+        pool.connect((err, c) => (err || !c ? reject(err) : resolve(c))),
+      )
+      held.release()
+      second.release()
+      expect(getTokenProvider(pool)?.stats().signed).toBeGreaterThanOrEqual(3)
+    } finally {
+      await pool.end()
+    }
+  })
+
+  test('the final failure is RDS_IAM_AUTH_FAILED with the driver error as cause (SQLSTATE 28000)', async () => {
+    const client = new Client(settings())
+    emu.faults.rejectNext(10)
+    const error = await client.connect().then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(error).toBeInstanceOf(RdsIamError)
+    expect((error as RdsIamError).code).toBe('RDS_IAM_AUTH_FAILED')
+    expect(((error as RdsIamError).cause as { code?: string }).code).toBe('28000')
+    expect(inspect(error, { depth: 6 })).not.toContain('X-Amz-Signature')
+  })
+})
+
+describe('errors that are not authentication failures are never retried', () => {
+  let server: Server
+  let connections = 0
+  beforeAll(async () => {
+    // Accepts TCP and hangs up at once: a network failure, not an authentication failure.
+    server = createServer((socket) => {
+      connections += 1
+      socket.destroy()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  test('a dropped socket fails once, untyped, with one connection attempt', async () => {
+    const port = (server.address() as { port: number }).port
+    const client = new Client({
+      host: '127.0.0.1',
+      port,
+      user: 'app',
+      ssl: false,
+      iam: { region: 'us-east-1', insecure: true, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } },
+    })
+    const error = await client.connect().then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(error).toBeInstanceOf(Error)
+    expect(error).not.toBeInstanceOf(RdsIamError)
+    expect(connections).toBe(1)
+  })
+})
