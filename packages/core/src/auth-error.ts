@@ -1,5 +1,7 @@
 const PG_AUTH_CODES = new Set(['28000', '28P01'])
-const MYSQL_AUTH_CODES = new Set(['ER_ACCESS_DENIED_ERROR'])
+// MariaDB answers an unknown user with 1698 instead of 1045 on some handshakes.
+const MYSQL_AUTH_CODES = new Set(['ER_ACCESS_DENIED_ERROR', 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR'])
+const MYSQL_AUTH_ERRNOS = new Set([1045, 1698])
 // Prisma maps 28P01 → P1000 and 28000 → P1010.
 const PRISMA_AUTH_CODES = new Set(['P1000', 'P1010'])
 const PAM_MESSAGE = /PAM authentication failed/i
@@ -13,14 +15,14 @@ function isDirectAuthError(err: Record<string, unknown>): boolean {
   ) {
     return true
   }
-  if (err.errno === 1045) return true
+  if (typeof err.errno === 'number' && MYSQL_AUTH_ERRNOS.has(err.errno)) return true
   if (typeof err.message === 'string' && PAM_MESSAGE.test(err.message)) return true
   return false
 }
 
 /**
  * True when an error means "the database refused these credentials": pg SQLSTATE 28000/28P01 or
- * the PAM message, MySQL errno 1045 / `ER_ACCESS_DENIED_ERROR`, also when an ORM wraps it in
+ * the PAM message, MySQL errno 1045 / `ER_ACCESS_DENIED_ERROR` (and MariaDB's 1698), also when an ORM wraps it in
  * `cause`, `parent`, `original` or an AggregateError's `errors`. Cycle-safe.
  *
  * @example

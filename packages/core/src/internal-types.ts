@@ -20,6 +20,8 @@ export interface CacheEntry {
   /** The instant the token stops working: min(X-Amz-Date + 900 s, credentials' expiration). */
   hardExpiry: number
   inflight?: Promise<SignedToken>
+  /** No background refresh starts before this instant (set after a failed one). */
+  backgroundRetryAt: number
   /** Bumped by invalidate() so a signing that started before it is not cached after it. */
   generation: number
   stats: { signed: number; hits: number; inflightJoins: number; failures: number }

@@ -59,6 +59,12 @@ describe('refresh-ahead', () => {
     expect(line).toContain('RDS_IAM_SIGNING_FAILED')
     expect(line).not.toContain(token)
     expect(line).not.toContain('X-Amz-Signature')
+    // Right after a failure, hits do not start another refresh (no storm, no log flood).
+    const callsAfterFailure = signer.calls.length
+    await Promise.all(Array.from({ length: 100 }, () => provider.getToken()))
+    await settle()
+    expect(signer.calls.length).toBe(callsAfterFailure)
+    expect(logger.warn).toHaveBeenCalledTimes(1)
     clock.advance(130 * S) // 830 s: still inside the 840 s usable life
     expect(await provider.getToken()).toBe(token)
     await settle()

@@ -17,6 +17,8 @@ const REFRESH_AHEAD_FRACTION = 2 / 3
 const DEFAULT_CREDENTIAL_TIMEOUT_MS = 10_000
 /** Same rule as @aws-sdk/rds-signer: credentials this close to expiry are force-refreshed once before signing. */
 const CREDENTIAL_REFRESH_BEFORE_MS = 15 * 60_000
+/** After a failed background refresh, hits wait this long before trying again (no retry storm, no log flood). */
+const BACKGROUND_RETRY_AFTER_MS = 5_000
 
 /** Who a {@link TokenProvider} signs for; no secrets. */
 export interface TokenTarget {
@@ -129,6 +131,7 @@ export function createTokenProvider(
     entry = {
       signedAt: 0,
       hardExpiry: 0,
+      backgroundRetryAt: 0,
       generation: 0,
       stats: { signed: 0, hits: 0, inflightJoins: 0, failures: 0 },
     }
@@ -203,6 +206,7 @@ export function createTokenProvider(
         if (e.inflight === flight) e.inflight = undefined
         e.stats.failures++
         if (background) {
+          e.backgroundRetryAt = now() + BACKGROUND_RETRY_AFTER_MS
           const code = err instanceof RdsIamError ? err.code : 'unknown error'
           logger?.warn(
             `rds-iam: background token refresh for ${who} failed (${code}); the current token stays in use until it expires`,
@@ -218,7 +222,8 @@ export function createTokenProvider(
       const t = now()
       if (e.token !== undefined && t < usableUntil()) {
         e.stats.hits++
-        if (t >= refreshAt() && !e.inflight) void startSigning(true).catch(() => {})
+        if (t >= refreshAt() && !e.inflight && t >= e.backgroundRetryAt)
+          void startSigning(true).catch(() => {})
         return e.token
       }
       if (e.inflight) {
