@@ -1,0 +1,58 @@
+import { rdsTls } from '@rds-iam/core'
+import { type Emulator, startEmulator } from '@rds-iam/emulator'
+import { TEST_URLS } from '@rds-iam/testkit'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { getTokenProvider, withIam } from '../src/index.js'
+import { createPool } from '../src/promise.js'
+
+// mysql2 lets `uri` override the config object; rds-iam merges it so the token plugin and TLS stay.
+describe('uri and ssl (pure)', () => {
+  test('uri fields are merged; the token plugin and RDS CA verification stay', () => {
+    const config = withIam({ uri: 'mysql://app@db.abc123.eu-west-1.rds.amazonaws.com:3307/shop?charset=utf8mb4' })
+    expect(config).toMatchObject({
+      host: 'db.abc123.eu-west-1.rds.amazonaws.com',
+      port: 3307,
+      user: 'app',
+      database: 'shop',
+      charset: 'utf8mb4',
+    })
+    expect((config as { uri?: string }).uri).toBeUndefined()
+    expect(typeof (config.authPlugins as Record<string, unknown>).mysql_clear_password).toBe('function')
+    expect(config.ssl).toEqual({ ca: rdsTls().ca, rejectUnauthorized: true })
+  })
+
+  test("mysql2's own 'Amazon RDS' profile is the user's choice and is kept", () => {
+    expect(withIam({ host: 'h.example', user: 'app', ssl: 'Amazon RDS', iam: { region: 'us-east-1' } }).ssl).toBe(
+      'Amazon RDS',
+    )
+  })
+
+  test('other auth plugins of the user are kept beside ours', () => {
+    const other = () => () => Buffer.alloc(0)
+    const config = withIam({ host: 'h.example', user: 'app', authPlugins: { other }, iam: { region: 'us-east-1' } })
+    expect((config.authPlugins as Record<string, unknown>).other).toBe(other)
+  })
+})
+
+describe('uri against the emulator', () => {
+  let emu: Emulator
+  beforeAll(async () => {
+    emu = await startEmulator({ engine: 'mysql', upstream: TEST_URLS.mysql })
+  })
+  afterAll(() => emu?.stop())
+
+  test('a uri with an empty password connects with a token over verified TLS', async () => {
+    const pool = createPool({
+      uri: `mysql://uri_user:@localhost:${emu.port}/test`,
+      ssl: { ca: emu.ca },
+      iam: { region: emu.region, credentials: emu.credentials[0]! },
+    })
+    try {
+      const [rows] = await pool.query('select 1 as one')
+      expect(rows).toEqual([{ one: 1 }])
+      expect(getTokenProvider(pool.pool)?.stats().signed).toBe(1)
+    } finally {
+      await pool.end()
+    }
+  })
+})

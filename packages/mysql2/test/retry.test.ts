@@ -1,0 +1,145 @@
+import { createServer, type Server } from 'node:net'
+import { inspect } from 'node:util'
+import { type Emulator, startEmulator } from '@rds-iam/emulator'
+import { TEST_URLS } from '@rds-iam/testkit'
+import type { Connection } from 'mysql2'
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { connectWithRetry, createConnection, createPool, getTokenProvider, RdsIamError } from '../src/index.js'
+import { createConnection as createPromiseConnection } from '../src/promise.js'
+
+describe('retry on authentication failure', () => {
+  let emu: Emulator
+  beforeAll(async () => {
+    emu = await startEmulator({ engine: 'mysql', upstream: TEST_URLS.mysql })
+  })
+  afterAll(() => emu?.stop())
+  beforeEach(() => emu.faults.reset())
+
+  // A user per test keeps core's process-wide token cache (keyed by user) out of the counts.
+  let n = 0
+  const settings = () => ({
+    host: 'localhost',
+    port: emu.port,
+    user: `retry_user_${n++}`,
+    database: 'test',
+    ssl: { ca: emu.ca },
+    iam: { region: emu.region, credentials: emu.credentials[0]!, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 } },
+  })
+
+  test('promise createConnection retries with a new connection and a fresh token', async () => {
+    const before = emu.stats()
+    emu.faults.rejectNext(2)
+    const conn = await createPromiseConnection(settings())
+    try {
+      const [rows] = await conn.query('select 41 + 1 as answer')
+      expect(rows).toEqual([{ answer: 42 }])
+      expect(emu.stats().rejected.InvalidToken - before.rejected.InvalidToken).toBe(2)
+      expect(getTokenProvider(conn)?.stats().signed).toBe(3)
+    } finally {
+      await conn.end()
+    }
+  })
+
+  test('callback pool getConnection/query/execute retry', async () => {
+    const pool = createPool({ ...settings(), connectionLimit: 2 })
+    try {
+      emu.faults.rejectNext(2)
+      const rows = await new Promise((resolve, reject) =>
+        pool.query('select 7 as seven', (err, r) => (err ? reject(err) : resolve(r))),
+      )
+      expect(rows).toEqual([{ seven: 7 }])
+      emu.faults.rejectNext(1)
+      const held = await new Promise<Connection & { release(): void }>((resolve, reject) =>
+        pool.getConnection((err, c) => (err ? reject(err) : resolve(c))),
+      )
+      emu.faults.rejectNext(1)
+      const executed = await new Promise((resolve, reject) =>
+        pool.execute('select ? as v', [5], (err, r) => (err ? reject(err) : resolve(r))),
+      )
+      expect(executed).toEqual([{ v: 5 }])
+      held.release()
+      expect(getTokenProvider(pool)?.stats().signed).toBeGreaterThanOrEqual(4)
+    } finally {
+      await new Promise<void>((resolve) => pool.end(() => resolve()))
+    }
+  })
+
+  test('connectWithRetry is the callback API with retries', async () => {
+    emu.faults.rejectNext(1)
+    const conn = await new Promise<Connection>((resolve, reject) =>
+      connectWithRetry(settings(), (err, c) => (err || !c ? reject(err) : resolve(c))),
+    )
+    try {
+      const rows = await new Promise((resolve, reject) => conn.query('select 1 as one', (e, r) => (e ? reject(e) : resolve(r))))
+      expect(rows).toEqual([{ one: 1 }])
+    } finally {
+      conn.destroy()
+    }
+  })
+
+  test('callback createConnection does not retry: the 1045 reaches the caller', async () => {
+    emu.faults.rejectNext(1)
+    const conn = createConnection(settings())
+    const error = await new Promise((resolve) => conn.once('error', resolve))
+    expect((error as { errno?: number }).errno).toBe(1045)
+    conn.destroy()
+  })
+
+  test('the final failure is RDS_IAM_AUTH_FAILED with errno 1045 as cause; no token in it', async () => {
+    emu.faults.rejectNext(10)
+    const error = await createPromiseConnection(settings()).then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(error).toBeInstanceOf(RdsIamError)
+    expect((error as RdsIamError).code).toBe('RDS_IAM_AUTH_FAILED')
+    expect(((error as RdsIamError).cause as { errno?: number }).errno).toBe(1045)
+    expect(inspect(error, { depth: 6 })).not.toContain('X-Amz-Signature')
+  })
+
+  test('a credentials failure surfaces as RDS_IAM_CREDENTIALS, code intact (mysql2 rewrites plugin errors)', async () => {
+    const error = await createPromiseConnection({
+      ...settings(),
+      iam: {
+        region: emu.region,
+        credentials: async () => {
+          throw new Error('no credentials here')
+        },
+      },
+    }).then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(error).toBeInstanceOf(RdsIamError)
+    expect((error as RdsIamError).code).toBe('RDS_IAM_CREDENTIALS')
+  })
+})
+
+describe('errors that are not authentication failures are never retried', () => {
+  let server: Server
+  let connections = 0
+  beforeAll(async () => {
+    server = createServer((socket) => {
+      connections += 1
+      socket.destroy()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  test('a dropped socket fails once, untyped, with one connection attempt', async () => {
+    const port = (server.address() as { port: number }).port
+    const error = await createPromiseConnection({
+      host: '127.0.0.1',
+      port,
+      user: 'app',
+      iam: { region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } },
+    }).then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(error).toBeInstanceOf(Error)
+    expect(error).not.toBeInstanceOf(RdsIamError)
+    expect(connections).toBe(1)
+  })
+})
