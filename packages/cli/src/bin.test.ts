@@ -78,6 +78,13 @@ describe('rds-iam bin (built, spawned)', () => {
     expect(failure.stdout).toBe('')
   })
 
+  it('the library entry loads through both import and require', async () => {
+    const esm = `import(${JSON.stringify(join(outDir, 'index.mjs'))}).then((m) => console.log(typeof m.main))`
+    const cjs = `console.log(typeof require(${JSON.stringify(join(outDir, 'index.cjs'))}).main)`
+    expect((await run(process.execPath, ['-e', esm])).stdout.trim()).toBe('function')
+    expect((await run(process.execPath, ['-e', cjs])).stdout.trim()).toBe('function')
+  })
+
   it('--version prints the package version', async () => {
     const { readFile } = await import('node:fs/promises')
     const pkg = JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8')) as { version: string }
