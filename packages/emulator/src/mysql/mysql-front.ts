@@ -88,7 +88,7 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
     options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
   )
   let nextConnectionId = 1
-  /** Connections still in the connection phase; the relay phase belongs to `gate.track`. */
+  /** Connections in the connection phase (or closing after a refusal); relayed ones belong to `gate.track`. */
   const pending = new Set<Socket>()
 
   const server = createServer((socket) => {
@@ -115,7 +115,6 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
     const finish = () => {
       finished = true
       clearTimeout(timer)
-      pending.delete(socket)
     }
     const abort = (kind: string) => {
       if (finished) return
@@ -135,7 +134,10 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
     const timer = setTimeout(() => abort('timeout'), handshakeTimeoutMs)
     // Errors are reported through the channel or the close; this keeps none unhandled.
     socket.on('error', () => {})
-    socket.on('close', () => abort(stage === 'greeting' ? 'early-close' : 'disconnect'))
+    socket.on('close', () => {
+      pending.delete(socket)
+      abort(stage === 'greeting' ? 'early-close' : 'disconnect')
+    })
 
     const run = async () => {
       let profile: ServerGreeting
@@ -265,6 +267,8 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
         return
       }
       finish()
+      // From here on the gate tracks the session; stop() ends it through dropConnections().
+      pending.delete(socket)
       up.setNoDelay(true)
       const pipelined = secure.detach()
       const endBoth = () => {
