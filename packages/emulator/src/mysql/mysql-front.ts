@@ -179,6 +179,7 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
       }
       stage = 'tls'
       const early = plain.detach()
+      if (socket.readableEnded) throw new ChannelClosedError('client left after its SSLRequest')
       if (early.length > 0) socket.unshift(early)
       tls = new TLSSocket(socket, { isServer: true, key: ctx.tls.key, cert: ctx.tls.cert })
       tls.on('error', () => abort(tlsUp ? 'disconnect' : 'tls'))
