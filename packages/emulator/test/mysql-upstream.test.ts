@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { constants, createHash, generateKeyPairSync, privateDecrypt, randomBytes } from 'node:crypto'
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
 import mysql from 'mysql2/promise'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -52,11 +52,15 @@ describe.skipIf(!available)('mysql front: upstream login', () => {
   })
 })
 
+const SCRAMBLE = Buffer.from('ABCDEFGHIJKLMNOPQRST')
+const sha256 = (...parts: Buffer[]) => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest()
+
 /**
  * A scripted upstream for behaviours the local MariaDB cannot show without installing server
  * plugins (an auth switch). It speaks just enough of the protocol to greet, switch and decide.
  */
 async function scriptedUpstream(
+  authPluginName: string,
   onLogin: (
     send: (seq: number, payload: Buffer) => void,
     next: () => Promise<{ seq: number; payload: Buffer }>,
@@ -80,7 +84,7 @@ async function scriptedUpstream(
       encodeGreeting({
         serverVersion: '5.5.5-10.11.0-MariaDB-scripted',
         connectionId: 7,
-        scramble: Buffer.from('ABCDEFGHIJKLMNOPQRST'),
+        scramble: SCRAMBLE,
         capabilities:
           (Cap.PROTOCOL_41 |
             Cap.SECURE_CONNECTION |
@@ -91,7 +95,7 @@ async function scriptedUpstream(
         extendedCapabilities: 0,
         charset: 45,
         statusFlags: 2,
-        authPluginName: 'mysql_native_password',
+        authPluginName,
       }),
     )
     onLogin(send, next).catch(() => socket.destroy())
@@ -118,7 +122,7 @@ describe.skipIf(!available)('mysql front: upstream auth switches (scripted upstr
   it('answers a switch to mysql_native_password with the new scramble', async () => {
     const fresh = Buffer.from('0123456789abcdefghij')
     let seenUser = ''
-    const scripted = await scriptedUpstream(async (send, next) => {
+    const scripted = await scriptedUpstream('mysql_native_password', async (send, next) => {
       const login = await next()
       seenUser = decodeHandshakeResponse(login.payload).user
       send(
@@ -141,7 +145,7 @@ describe.skipIf(!available)('mysql front: upstream auth switches (scripted upstr
   })
 
   it('fails clearly when the upstream asks for client_ed25519', async () => {
-    const scripted = await scriptedUpstream(async (send, next) => {
+    const scripted = await scriptedUpstream('mysql_native_password', async (send, next) => {
       const login = await next()
       send(login.seq + 1, encodeAuthSwitchRequest('client_ed25519', Buffer.alloc(32, 1)))
       await next()
@@ -151,5 +155,51 @@ describe.skipIf(!available)('mysql front: upstream auth switches (scripted upstr
     const err = await loginFailure(mysql.createConnection(iamOptions(emu, 'iam_user')))
     expect(err.errno).toBe(1105)
     expect(err.message).toMatch(/auth plugin 'client_ed25519'.*mysql_native_password/)
+  })
+
+  it('logs in with caching_sha2_password: fast path, then full authentication with the server RSA key', async () => {
+    const password = 'sha2-secret'
+    const stored = sha256(sha256(Buffer.from(password)))
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string
+    let logins = 0
+    const outcomes: string[] = []
+    const scripted = await scriptedUpstream('caching_sha2_password', async (send, next) => {
+      const login = await next()
+      const reply = decodeHandshakeResponse(login.payload).authResponse
+      // Server-side check of the fast path: SHA256(reply XOR SHA256(stored + scramble)) === stored.
+      const mask = sha256(stored, SCRAMBLE)
+      const fastOk = sha256(Buffer.from(reply.map((b, i) => b ^ (mask[i] as number)))).equals(stored)
+      outcomes.push(fastOk ? 'fast-ok' : 'fast-bad')
+      if (logins++ === 0) {
+        send(login.seq + 1, Buffer.from([0x01, 0x03]))
+        send(login.seq + 2, encodeOkPayload())
+        return
+      }
+      // Second login: pretend the cache is cold and demand the password RSA-encrypted.
+      send(login.seq + 1, Buffer.from([0x01, 0x04]))
+      const askKey = await next()
+      outcomes.push(askKey.payload.equals(Buffer.from([0x02])) ? 'asked-key' : 'no-key-request')
+      send(askKey.seq + 1, Buffer.concat([Buffer.from([0x01]), Buffer.from(pem)]))
+      const encrypted = await next()
+      const clear = privateDecrypt(
+        { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING },
+        encrypted.payload,
+      )
+      const plain = Buffer.from(clear.map((b, i) => b ^ (SCRAMBLE[i % SCRAMBLE.length] as number)))
+      const fullOk = plain.equals(Buffer.from(`${password}\0`))
+      outcomes.push(fullOk ? 'full-ok' : 'full-bad')
+      send(
+        encrypted.seq + 1,
+        fullOk ? encodeOkPayload() : encodeErrPayload(1045, '28000', 'scripted: bad password'),
+      )
+    })
+    upstream = scripted.server
+    emu = await startMysqlEmulator({ upstream: `mysql://svc:${password}@127.0.0.1:${scripted.port}/db` })
+    const first = await mysql.createConnection(iamOptions(emu, 'iam_user'))
+    first.destroy()
+    const second = await mysql.createConnection(iamOptions(emu, 'iam_user'))
+    second.destroy()
+    expect(outcomes).toEqual(['fast-ok', 'fast-ok', 'asked-key', 'full-ok'])
   })
 })
