@@ -117,6 +117,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     cleanups.push(() => closeServer(server))
 
     const port = await listen(server, options.port ?? 0, listenHost)
+    // After listen, a server error (e.g. EMFILE on accept) must be reported, not crash the process.
+    server.on('error', (err) => gate.log(`listener error: ${err.message}`))
     if (options.listenHost === undefined) {
       // `localhost` resolves to ::1 first on many systems; accept it there too, on the same port.
       const v6 = await listenAlias(server, port, '::1')

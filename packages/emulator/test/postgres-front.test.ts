@@ -70,6 +70,20 @@ describe.each(upstreams)('postgres front → $name', ({ upstream, available }) =
   )
 
   it.skipIf(!available)(
+    'accepts direct TLS negotiation (PostgreSQL 17 sslnegotiation=direct, ALPN)',
+    async () => {
+      const token = await signToken(emu, 'app_user')
+      const client = new pg.Client({
+        ...clientConfig(emu, 'app_user', token),
+        sslnegotiation: 'direct',
+      } as pg.ClientConfig)
+      await client.connect()
+      expect((await client.query('select 8 as eight')).rows).toEqual([{ eight: 8 }])
+      await client.end()
+    },
+  )
+
+  it.skipIf(!available)(
     'answers a bad token exactly like RDS: FATAL 28000 PAM authentication failed',
     async () => {
       const before = emu.stats().rejected.InvalidToken

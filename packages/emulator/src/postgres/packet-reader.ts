@@ -48,6 +48,12 @@ export class PacketReader {
     this.#fail(err)
   }
 
+  /** The next byte without consuming it. */
+  async peek(): Promise<number> {
+    await this.#need(1)
+    return this.#buffer[0]!
+  }
+
   /** Reads a startup-phase packet (no type byte) of at most `max` bytes; returns the body after the length. */
   async untyped(max: number): Promise<Buffer> {
     await this.#need(4)

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { connect, createServer, type Server, type Socket } from 'node:net'
+import { Duplex } from 'node:stream'
 import { createSecureContext, TLSSocket } from 'node:tls'
 import { serialize } from 'pg-protocol'
 import type { FrontContext } from '../internal-types.js'
@@ -36,6 +37,8 @@ const DEFAULTS = {
 } as const
 
 const PASSWORD_MESSAGE = 0x70 // 'p'
+/** First byte of a TLS handshake record: a client using PostgreSQL 17's `sslnegotiation=direct`. */
+const TLS_HANDSHAKE_RECORD = 0x16
 const BACKEND_KEY_DATA = 0x4b // 'K'
 const noop = (): void => {}
 
@@ -105,6 +108,13 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
     )
 
     try {
+      if ((await reader.peek()) === TLS_HANDSHAKE_RECORD) {
+        // Direct TLS (no SSLRequest): the ClientHello is already read, so TLS runs over a stream
+        // that replays it. PostgreSQL 17 requires ALPN "postgresql" here; so does the emulator.
+        tls = await upgradeToTls(replaying(socket, reader.detach()), secureContext, true)
+        stream = tls
+        reader = new PacketReader(tls)
+      }
       let packet = parseStartupPacket(await reader.untyped(DEFAULTS.maxPreAuthPacket))
       for (;;) {
         if (packet === undefined) throw new HandshakeError('malformed-startup', 'malformed startup packet')
@@ -289,16 +299,54 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
 }
 
 function upgradeToTls(
-  socket: Socket,
+  socket: Duplex,
   secureContext: ReturnType<typeof createSecureContext>,
+  direct = false,
 ): Promise<TLSSocket> {
-  const tls = new TLSSocket(socket, { isServer: true, secureContext })
+  const tls = new TLSSocket(socket as Socket, {
+    isServer: true,
+    secureContext,
+    ...(direct ? { ALPNProtocols: ['postgresql'] } : {}),
+  })
   tls.on('error', noop)
   return new Promise((resolve, reject) => {
-    tls.once('secure', () => resolve(tls))
+    tls.once('secure', () => {
+      if (direct && tls.alpnProtocol !== 'postgresql') {
+        tls.destroy()
+        reject(new HandshakeError('tls', 'direct TLS without ALPN "postgresql"'))
+      } else {
+        resolve(tls)
+      }
+    })
     tls.once('error', (err) => reject(new HandshakeError('tls', err.message)))
     tls.once('close', () => reject(new HandshakeError('tls', 'connection closed during TLS handshake')))
   })
+}
+
+/** A duplex over `socket` that first yields `head` (bytes already read from it). */
+function replaying(socket: Socket, head: Buffer): Duplex {
+  const duplex = new Duplex({
+    read() {
+      socket.resume()
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      socket.write(chunk, callback)
+    },
+    final(callback) {
+      socket.end(callback)
+    },
+    destroy(err, callback) {
+      socket.destroy()
+      callback(err)
+    },
+  })
+  duplex.push(head)
+  socket.on('data', (chunk: Buffer) => {
+    if (!duplex.push(chunk)) socket.pause()
+  })
+  socket.once('end', () => duplex.push(null))
+  socket.once('close', () => duplex.destroy())
+  return duplex
 }
 
 function clientHost(socket: Socket): string {
