@@ -1,6 +1,7 @@
 import { type IamOptions, type TokenProvider, withAuthRetry } from '@rds-iam/core'
 import type { Pool as CallbackPool, PoolCluster, PoolClusterOptions, PoolConnection, PoolOptions } from 'mysql2'
 import type { Mysql2ModuleLike } from './internal-types.js'
+import { rememberError } from './error-recovery.js'
 import { loadMysql2 } from './mysql2-module.js'
 import { type IamMysqlConfig, prepareIamConfig, rememberProvider, unwrapPluginError } from './with-iam.js'
 
@@ -32,7 +33,8 @@ export function installRetry(pool: CallbackPool, provider: TokenProvider, iam: I
     value: (callback: GetConnectionCallback) => {
       withAuthRetry(acquire, provider, iam.retry).then(
         (connection) => process.nextTick(callback, null, connection),
-        (err: NodeJS.ErrnoException) => process.nextTick(callback, err, undefined as unknown as PoolConnection),
+        (err: NodeJS.ErrnoException) =>
+          process.nextTick(callback, rememberError(err), undefined as unknown as PoolConnection),
       )
     },
   })

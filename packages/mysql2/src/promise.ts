@@ -1,5 +1,6 @@
 // Entry point `@rds-iam/mysql2/promise`, mirroring `mysql2/promise`.
 import type { Pool as PromisePool } from 'mysql2/promise'
+import { recoverError } from './error-recovery.js'
 import { createPromiseConnection } from './iam-connection.js'
 import { createPool as createCallbackPool, type IamPoolOptions, type Mysql2Injection } from './iam-pool.js'
 
@@ -16,7 +17,19 @@ import { createPool as createCallbackPool, type IamPoolOptions, type Mysql2Injec
  */
 export function createPool(config: IamPoolOptions, injection: Mysql2Injection = {}): PromisePool {
   // The promise pool wraps mysql2's callback pool, so the retry installed there covers both.
-  return createCallbackPool(config, injection).promise() as PromisePool
+  const pool = createCallbackPool(config, injection).promise() as PromisePool
+  for (const method of ['query', 'execute', 'getConnection'] as const) {
+    const original = (pool[method] as (...args: unknown[]) => Promise<unknown>).bind(pool)
+    Object.defineProperty(pool, method, {
+      configurable: true,
+      writable: true,
+      value: (...args: unknown[]) =>
+        original(...args).catch((err: unknown) => {
+          throw recoverError(err)
+        }),
+    })
+  }
+  return pool
 }
 
 /**
@@ -34,7 +47,7 @@ export const createConnection: typeof createPromiseConnection = createPromiseCon
 export type { IamConnectionOptions, Mysql2PromiseInjection } from './iam-connection.js'
 export type { IamPoolOptions, Mysql2Injection } from './iam-pool.js'
 export { SUPPORTED_MYSQL2_VERSIONS } from './supported-versions.js'
-export type { IamMysqlConfig } from './with-iam.js'
+export type { IamAppliedMysqlConfig, IamMysqlConfig } from './with-iam.js'
 export { getTokenProvider, withIam } from './with-iam.js'
 export { RdsIamError } from '@rds-iam/core'
 export type { IamOption, IamOptions, TokenProvider } from '@rds-iam/core'

@@ -7,6 +7,7 @@ import {
   type TokenProvider,
   throttleNewConnection,
 } from '@rds-iam/core'
+import { recoverError, rememberError } from './error-recovery.js'
 import type { PreparedIam } from './internal-types.js'
 
 /**
@@ -63,8 +64,19 @@ export function getTokenProvider(target: object): TokenProvider | undefined {
  * const pool = mysql.createPool(withIam({ host: 'db.abc.eu-west-1.rds.amazonaws.com', user: 'app', database: 'app' }))
  * ```
  */
-export function withIam<C extends IamMysqlConfig>(config: C): Omit<C, 'iam' | 'uri'> {
-  return prepareIamConfig(config, true).config as Omit<C, 'iam' | 'uri'>
+export function withIam<C extends IamMysqlConfig>(config: C): IamAppliedMysqlConfig<C> {
+  return prepareIamConfig(config, true).config as IamAppliedMysqlConfig<C>
+}
+
+/** What {@link withIam} returns: your config without `iam`/`uri`, with the fields IAM settles. */
+export type IamAppliedMysqlConfig<C> = Omit<C, 'iam' | 'uri' | 'password'> & {
+  host: string
+  port: number
+  user: string
+  /** The RDS-bundle TLS options, your own `ssl`, or `undefined` with `iam.insecure`. */
+  ssl: unknown
+  /** Your plugins plus `mysql_clear_password`, which fetches the token per connection. */
+  authPlugins: Record<string, unknown>
 }
 
 /** @internal Validates, merges `uri`, builds the provider and the auth plugin. */
@@ -137,13 +149,13 @@ export function prepareIamConfig(input: unknown, iamByDefault: boolean): Prepare
 function wrapPluginError(err: unknown): Error {
   const wrapper = new Error(err instanceof Error ? err.message : String(err), { cause: err })
   Object.defineProperty(wrapper, PLUGIN_ERROR, { value: err })
-  return wrapper
+  return rememberError(wrapper)
 }
 
 /** @internal The error the plugin threw (e.g. an `RdsIamError` for credentials), if `err` wraps one. */
 export function unwrapPluginError(err: unknown): unknown {
   if (err && typeof err === 'object' && PLUGIN_ERROR in err) return (err as Record<symbol, unknown>)[PLUGIN_ERROR]
-  return err
+  return recoverError(err)
 }
 
 function parseUri(uri: unknown): Record<string, unknown> {

@@ -1,42 +1,4 @@
-import type { ConnectionHandle, PoolHandle, Row } from '@rds-iam/testkit'
 import { runConformance } from '@rds-iam/testkit'
-import type { PoolConnection } from 'mysql2'
-import { createPool, getTokenProvider } from '../src/index.js'
+import { mysql2Harness } from './mysql2-harness.js'
 
-const rowsOf = (result: unknown): Row[] => (Array.isArray(result) ? (result as Row[]) : [])
-
-runConformance({
-  adapter: 'mysql2',
-  engines: ['mysql'],
-  async open(s, { max }): Promise<PoolHandle> {
-    const pool = createPool({
-      host: s.host,
-      port: s.port,
-      user: s.user,
-      database: s.database,
-      ssl: s.ssl,
-      iam: s.iam,
-      connectionLimit: max,
-      connectTimeout: 5000,
-    })
-    const provider = getTokenProvider(pool)!
-    return {
-      query: (sql) =>
-        new Promise((resolve, reject) => pool.query(sql, (err, rows) => (err ? reject(err) : resolve(rowsOf(rows))))),
-      acquire: () =>
-        new Promise<ConnectionHandle>((resolve, reject) =>
-          pool.getConnection((err, conn: PoolConnection) => {
-            if (err) return reject(err)
-            resolve({
-              query: (sql) =>
-                new Promise((res, rej) => conn.query(sql, (e, rows) => (e ? rej(e) : res(rowsOf(rows))))),
-              release: (destroy) => (destroy ? conn.destroy() : conn.release()),
-            })
-          }),
-        ),
-      tokenStats: () => provider.stats(),
-      inspectTarget: () => pool,
-      close: () => new Promise<void>((resolve, reject) => pool.end((err) => (err ? reject(err) : resolve()))),
-    }
-  },
-})
+runConformance(mysql2Harness(['mysql']))

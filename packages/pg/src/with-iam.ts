@@ -62,9 +62,20 @@ export function getTokenProvider(target: object): TokenProvider | undefined {
  * const pool = new pg.Pool(withIam({ host: 'db.abc.eu-west-1.rds.amazonaws.com', user: 'app', database: 'app' }))
  * ```
  */
-export function withIam<C extends IamPgConfig>(config: C): Omit<C, 'iam' | 'connectionString'> {
+export function withIam<C extends IamPgConfig>(config: C): IamAppliedPgConfig<C> {
   const prepared = prepareIamConfig(config, true)
-  return prepared.config as Omit<C, 'iam' | 'connectionString'>
+  return prepared.config as IamAppliedPgConfig<C>
+}
+
+/** What {@link withIam} returns: your config without `iam`/`connectionString`, with the fields IAM settles. */
+export type IamAppliedPgConfig<C> = Omit<C, 'iam' | 'connectionString' | 'password' | 'ssl'> & {
+  host: string
+  port: number
+  user: string
+  /** Fetches the current token; pg calls it once per new connection. */
+  password: () => Promise<string>
+  /** The RDS-bundle TLS options, your own `ssl`, or `false` with `iam.insecure`. */
+  ssl: false | import('node:tls').ConnectionOptions
 }
 
 /** @internal Validates, merges the connection string, and builds the provider and password function. */

@@ -1,14 +1,19 @@
 import type { ConformanceHarness, Engine, PoolHandle, Row } from '@rds-iam/testkit'
-import { getTokenProvider, Pool } from '../src/index.js'
+import { createPool, getTokenProvider, type PgModuleLike } from '../src/index.js'
 
 /** The pg adapter's harness for the conformance suite: a `Pool` from this package. */
-export function pgHarness(engines: Engine[], capabilities?: ConformanceHarness['capabilities']): ConformanceHarness {
+export function pgHarness(
+  engines: Engine[],
+  options: { pg?: PgModuleLike; label?: string; capabilities?: ConformanceHarness['capabilities'] } = {},
+): ConformanceHarness {
+  const { pg, label = 'pg', capabilities } = options
   return {
-    adapter: 'pg',
+    adapter: label,
     engines,
     capabilities,
     async open(s, { max }): Promise<PoolHandle> {
-      const pool = new Pool({
+      const pool = createPool(
+        {
         host: s.host,
         port: s.port,
         user: s.user,
@@ -17,7 +22,9 @@ export function pgHarness(engines: Engine[], capabilities?: ConformanceHarness['
         iam: s.iam,
         max,
         connectionTimeoutMillis: 5000,
-      })
+        },
+        { pg },
+      )
       // As in any pg app: an idle client dying (failover) is reported here, and the pool replaces it.
       pool.on('error', () => {})
       const provider = getTokenProvider(pool)!

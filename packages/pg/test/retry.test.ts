@@ -50,7 +50,7 @@ describe('retry on authentication failure', () => {
   test('Client.connect(callback) form retries too', async () => {
     const client = new Client(settings())
     emu.faults.rejectNext(1)
-    await new Promise<void>((resolve, reject) => client.connect((err) => (err ? reject(err) : resolve())))
+    await new Promise<void>((resolve, reject) => client.connect((err: Error | null) => (err ? reject(err) : resolve())))
     try {
       expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }])
     } finally {
