@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server, type Socket } from 'node:net'
+import { inspect } from 'node:util'
 import { createAuthGate, type EmulatorFaults, type EmulatorStats } from './auth-gate.js'
 import { issueCertificates } from './certificates.js'
 import type { FrontContext } from './internal-types.js'
@@ -80,8 +81,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     throw new TypeError(`startEmulator: engine must be 'postgres' or 'mysql', got ${String(options.engine)}`)
   }
   const region = options.region ?? DEFAULTS.region
-  const credentials = options.credentials ?? [generateCredential()]
+  const credentials = (options.credentials ?? [generateCredential()]).map(redactedCopy)
   if (credentials.length === 0) throw new TypeError('startEmulator: credentials must not be empty')
+  for (const c of credentials) {
+    if (typeof c.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string' || c.accessKeyId === '') {
+      throw new TypeError('startEmulator: each credential needs string accessKeyId and secretAccessKey')
+    }
+  }
 
   const cleanups: (() => Promise<void>)[] = []
   try {
@@ -156,6 +162,24 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     await runCleanups(cleanups)
     throw err
   }
+}
+
+/**
+ * A copy whose `util.inspect` / `console.log` output hides the secret and session token, so a
+ * logged emulator or credential does not leak them; property access (signers) is unchanged.
+ */
+function redactedCopy(credential: EmulatorCredential): EmulatorCredential {
+  const copy = { ...credential }
+  Object.defineProperty(copy, inspect.custom, {
+    enumerable: false,
+    value: () => ({
+      accessKeyId: copy.accessKeyId,
+      secretAccessKey: '[redacted]',
+      ...(copy.sessionToken === undefined ? {} : { sessionToken: '[redacted]' }),
+      ...(copy.expiration === undefined ? {} : { expiration: copy.expiration }),
+    }),
+  })
+  return copy
 }
 
 function checkUpstream(engine: 'postgres' | 'mysql', upstream: string): void {

@@ -340,6 +340,7 @@ function replaying(socket: Socket, head: Buffer): Duplex {
       callback(err)
     },
   })
+  duplex.on('error', noop)
   duplex.push(head)
   socket.on('data', (chunk: Buffer) => {
     if (!duplex.push(chunk)) socket.pause()

@@ -59,6 +59,8 @@ export async function openPostgresUpstream(
   timeoutMs: number,
 ): Promise<PostgresUpstreamSession> {
   const socket = connect({ host: target.host, port: target.port, noDelay: true })
+  // Stays for the socket's whole life: the relay observes failures through 'close'.
+  socket.on('error', () => {})
   const reader = new PacketReader(socket)
   const timer = setTimeout(() => {
     const err = new HandshakeError('upstream-timeout', `upstream did not answer within ${timeoutMs} ms`)
