@@ -27,7 +27,7 @@ import { MysqlUpstream, parseMysqlUpstreamUrl, UpstreamLoginError } from './mysq
 
 /** Tuning for tests; `startEmulator` uses the defaults. */
 export interface MysqlFrontOptions {
-  /** From accept to relay; a client that has not finished logging in by then is dropped. */
+  /** From accept until the client has sent its token; a client that is slower is dropped. */
   handshakeTimeoutMs?: number
   /** Connecting and logging in to the upstream server. */
   upstreamTimeoutMs?: number
@@ -211,6 +211,9 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
         seq = answer.seq + 1
       }
       stage = 'verdict'
+      // The client has said all it has to say; authorization (which may carry an injected
+      // latency) and the upstream login are bounded on their own, as in the PostgreSQL front.
+      clearTimeout(timer)
       const verdict = await ctx.gate.authorize({
         engine: 'mysql',
         user: response.user,
