@@ -24,7 +24,8 @@ export function rememberError<E>(err: E): E {
 export function recoverError(err: unknown): unknown {
   if (err instanceof RdsIamError || !(err instanceof Error)) return err
   const code = (err as { code?: unknown }).code
-  const ours = code === 'AUTH_SWITCH_PLUGIN_ERROR' || (typeof code === 'string' && code.startsWith('RDS_IAM_'))
+  const ours =
+    code === 'AUTH_SWITCH_PLUGIN_ERROR' || (typeof code === 'string' && code.startsWith('RDS_IAM_'))
   if (!ours) return err
   let original = recent.get(err.message)
   // A plugin failure is remembered as the wrapper; the caller wants what the wrapper carries.

@@ -1,8 +1,8 @@
 import { withAuthRetry } from '@rds-iam/core'
 import type { Connection, ConnectionOptions } from 'mysql2'
 import type { Connection as PromiseConnection } from 'mysql2/promise'
-import type { Mysql2PromiseModuleLike } from './internal-types.js'
 import type { Mysql2Injection } from './iam-pool.js'
+import type { Mysql2PromiseModuleLike } from './internal-types.js'
 import { loadMysql2, loadMysql2Promise } from './mysql2-module.js'
 import { type IamMysqlConfig, prepareIamConfig, rememberProvider, unwrapPluginError } from './with-iam.js'
 
@@ -85,13 +85,17 @@ export async function createPromiseConnection(
 ): Promise<PromiseConnection> {
   const prepared = prepareIamConfig(config, false)
   const mysql = injection.mysql2 ?? loadMysql2Promise()
-  const connection = await withAuthRetry(async () => {
-    try {
-      return (await mysql.createConnection(prepared.config)) as PromiseConnection
-    } catch (err) {
-      throw unwrapPluginError(err)
-    }
-  }, prepared.provider, prepared.iam.retry)
+  const connection = await withAuthRetry(
+    async () => {
+      try {
+        return (await mysql.createConnection(prepared.config)) as PromiseConnection
+      } catch (err) {
+        throw unwrapPluginError(err)
+      }
+    },
+    prepared.provider,
+    prepared.iam.retry,
+  )
   rememberProvider(connection, prepared.provider)
   return connection
 }

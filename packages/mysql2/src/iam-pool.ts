@@ -1,12 +1,19 @@
 import { type IamOptions, type TokenProvider, withAuthRetry } from '@rds-iam/core'
-import type { Pool as CallbackPool, PoolCluster, PoolClusterOptions, PoolConnection, PoolOptions } from 'mysql2'
-import type { Mysql2ModuleLike } from './internal-types.js'
+import type {
+  Pool as CallbackPool,
+  PoolCluster,
+  PoolClusterOptions,
+  PoolConnection,
+  PoolOptions,
+} from 'mysql2'
 import { rememberError } from './error-recovery.js'
+import type { Mysql2ModuleLike } from './internal-types.js'
 import { loadMysql2 } from './mysql2-module.js'
 import { type IamMysqlConfig, prepareIamConfig, rememberProvider, unwrapPluginError } from './with-iam.js'
 
 /** mysql2 pool options with `iam` (required here). */
-export type IamPoolOptions = Omit<PoolOptions, 'password' | 'ssl' | 'port'> & IamMysqlConfig & { iam: IamMysqlConfig['iam'] }
+export type IamPoolOptions = Omit<PoolOptions, 'password' | 'ssl' | 'port'> &
+  IamMysqlConfig & { iam: IamMysqlConfig['iam'] }
 
 /** Where to find mysql2; defaults to the copy the application installed. */
 export interface Mysql2Injection {
@@ -82,7 +89,9 @@ export function createPoolCluster(config?: PoolClusterOptions, injection: Mysql2
       const [id, nodeConfig] =
         typeof idOrConfig === 'string' ? [idOrConfig, maybeConfig] : [undefined, idOrConfig as IamPoolOptions]
       if (!nodeConfig || typeof nodeConfig !== 'object' || !('iam' in nodeConfig)) {
-        return id === undefined ? (add as unknown as (c: unknown) => void)(nodeConfig) : add(id, nodeConfig as unknown as object)
+        return id === undefined
+          ? (add as unknown as (c: unknown) => void)(nodeConfig)
+          : add(id, nodeConfig as unknown as object)
       }
       const prepared = prepareIamConfig(nodeConfig, false)
       const before = new Set(Object.keys(nodes(cluster)))
@@ -101,8 +110,6 @@ export function createPoolCluster(config?: PoolClusterOptions, injection: Mysql2
 }
 
 function nodes(cluster: PoolCluster): Record<string, { pool?: CallbackPool } | undefined> {
-  return ((cluster as unknown as { _nodes?: Record<string, { pool?: CallbackPool }> })._nodes ?? {}) as Record<
-    string,
-    { pool?: CallbackPool } | undefined
-  >
+  return ((cluster as unknown as { _nodes?: Record<string, { pool?: CallbackPool }> })._nodes ??
+    {}) as Record<string, { pool?: CallbackPool } | undefined>
 }

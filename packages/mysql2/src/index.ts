@@ -1,3 +1,5 @@
+export type { IamOption, IamOptions, TokenProvider } from '@rds-iam/core'
+export { RdsIamError } from '@rds-iam/core'
 export type { IamConnectionOptions, Mysql2PromiseInjection } from './iam-connection.js'
 export { connectWithRetry, createConnection } from './iam-connection.js'
 export type { IamPoolOptions, Mysql2Injection } from './iam-pool.js'
@@ -6,5 +8,3 @@ export type { Mysql2ModuleLike, Mysql2PromiseModuleLike } from './internal-types
 export { SUPPORTED_MYSQL2_VERSIONS } from './supported-versions.js'
 export type { IamAppliedMysqlConfig, IamMysqlConfig } from './with-iam.js'
 export { getTokenProvider, withIam } from './with-iam.js'
-export { RdsIamError } from '@rds-iam/core'
-export type { IamOption, IamOptions, TokenProvider } from '@rds-iam/core'

@@ -9,12 +9,12 @@ export interface PreparedIam {
 
 /** The callback API of mysql2 this adapter uses (the application's copy, or an injected one). */
 export interface Mysql2ModuleLike {
-  createPool(config: object): any
-  createConnection(config: object): any
-  createPoolCluster(config?: object): any
+  createPool(config: object): unknown
+  createConnection(config: object): unknown
+  createPoolCluster(config?: object): unknown
 }
 
 /** The promise API of mysql2 (`mysql2/promise`) this adapter uses. */
 export interface Mysql2PromiseModuleLike {
-  createConnection(config: object): Promise<any>
+  createConnection(config: object): Promise<unknown>
 }

@@ -44,10 +44,10 @@ export function createPool(config: IamPoolOptions, injection: Mysql2Injection = 
  */
 export const createConnection: typeof createPromiseConnection = createPromiseConnection
 
+export type { IamOption, IamOptions, TokenProvider } from '@rds-iam/core'
+export { RdsIamError } from '@rds-iam/core'
 export type { IamConnectionOptions, Mysql2PromiseInjection } from './iam-connection.js'
 export type { IamPoolOptions, Mysql2Injection } from './iam-pool.js'
 export { SUPPORTED_MYSQL2_VERSIONS } from './supported-versions.js'
 export type { IamAppliedMysqlConfig, IamMysqlConfig } from './with-iam.js'
 export { getTokenProvider, withIam } from './with-iam.js'
-export { RdsIamError } from '@rds-iam/core'
-export type { IamOption, IamOptions, TokenProvider } from '@rds-iam/core'

@@ -83,11 +83,17 @@ export type IamAppliedMysqlConfig<C> = Omit<C, 'iam' | 'uri' | 'password'> & {
 export function prepareIamConfig(input: unknown, iamByDefault: boolean): PreparedIam {
   const source = typeof input === 'string' ? { uri: input } : input
   if (source === null || typeof source !== 'object' || Array.isArray(source)) {
-    throw invalid('the mysql2 config must be an object', 'pass an object like { host, user, database, iam: true }')
+    throw invalid(
+      'the mysql2 config must be an object',
+      'pass an object like { host, user, database, iam: true }',
+    )
   }
   const { iam: iamRaw, uri, ...rest } = source as Record<string, unknown>
   if (iamRaw === undefined && !iamByDefault) {
-    throw invalid('`iam` is not set', 'add `iam: true` (or iam options), or use mysql2 directly for password logins')
+    throw invalid(
+      '`iam` is not set',
+      'add `iam: true` (or iam options), or use mysql2 directly for password logins',
+    )
   }
   const iam = normalizeIamOptions(iamRaw === undefined ? true : iamRaw)
   const merged: Record<string, unknown> = { ...rest }
@@ -102,7 +108,10 @@ export function prepareIamConfig(input: unknown, iamByDefault: boolean): Prepare
   }
   delete merged.password
   if (merged.socketPath) {
-    throw invalid('`socketPath` cannot carry an IAM login', 'remove socketPath and set `host` to the RDS endpoint')
+    throw invalid(
+      '`socketPath` cannot carry an IAM login',
+      'remove socketPath and set `host` to the RDS endpoint',
+    )
   }
   const host = merged.host
   if (typeof host !== 'string' || host === '') {
@@ -154,12 +163,14 @@ function wrapPluginError(err: unknown): Error {
 
 /** @internal The error the plugin threw (e.g. an `RdsIamError` for credentials), if `err` wraps one. */
 export function unwrapPluginError(err: unknown): unknown {
-  if (err && typeof err === 'object' && PLUGIN_ERROR in err) return (err as Record<symbol, unknown>)[PLUGIN_ERROR]
+  if (err && typeof err === 'object' && PLUGIN_ERROR in err)
+    return (err as Record<symbol, unknown>)[PLUGIN_ERROR]
   return recoverError(err)
 }
 
 function parseUri(uri: unknown): Record<string, unknown> {
-  if (typeof uri !== 'string') throw invalid('`uri` must be a string', 'pass a URL like mysql://user@host:3306/db')
+  if (typeof uri !== 'string')
+    throw invalid('`uri` must be a string', 'pass a URL like mysql://user@host:3306/db')
   let url: URL
   try {
     url = new URL(uri)

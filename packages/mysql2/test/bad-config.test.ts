@@ -23,8 +23,16 @@ describe('bad config', () => {
   const cases: [string, () => unknown, RegExp][] = [
     ['no host', () => withIam({ ...base(), host: undefined }), /host/],
     ['a non-numeric port string', () => createPool({ ...base(), port: 'abc' as unknown as number }), /port/],
-    ['iam together with a password', () => createPool({ ...base(), password: 'secret' } as never), /password/],
-    ['a password in the uri', () => createPool({ uri: `mysql://app:secret@127.0.0.1:${port}/db`, iam: true }), /password/],
+    [
+      'iam together with a password',
+      () => createPool({ ...base(), password: 'secret' } as never),
+      /password/,
+    ],
+    [
+      'a password in the uri',
+      () => createPool({ uri: `mysql://app:secret@127.0.0.1:${port}/db`, iam: true }),
+      /password/,
+    ],
     ['an unknown iam key', () => createConnection({ ...base(), iam: { retries: 3 } as never }), /retries/],
     ['no user', () => createPool({ ...base(), user: undefined }), /user/],
     ['a socketPath', () => createPool({ ...base(), socketPath: '/tmp/mysql.sock' }), /socket/],

@@ -8,7 +8,9 @@ import { createPool } from '../src/promise.js'
 // mysql2 lets `uri` override the config object; rds-iam merges it so the token plugin and TLS stay.
 describe('uri and ssl (pure)', () => {
   test('uri fields are merged; the token plugin and RDS CA verification stay', () => {
-    const config = withIam({ uri: 'mysql://app@db.abc123.eu-west-1.rds.amazonaws.com:3307/shop?charset=utf8mb4' })
+    const config = withIam({
+      uri: 'mysql://app@db.abc123.eu-west-1.rds.amazonaws.com:3307/shop?charset=utf8mb4',
+    })
     expect(config).toMatchObject({
       host: 'db.abc123.eu-west-1.rds.amazonaws.com',
       port: 3307,
@@ -22,14 +24,19 @@ describe('uri and ssl (pure)', () => {
   })
 
   test("mysql2's own 'Amazon RDS' profile is the user's choice and is kept", () => {
-    expect(withIam({ host: 'h.example', user: 'app', ssl: 'Amazon RDS', iam: { region: 'us-east-1' } }).ssl).toBe(
-      'Amazon RDS',
-    )
+    expect(
+      withIam({ host: 'h.example', user: 'app', ssl: 'Amazon RDS', iam: { region: 'us-east-1' } }).ssl,
+    ).toBe('Amazon RDS')
   })
 
   test('other auth plugins of the user are kept beside ours', () => {
     const other = () => () => Buffer.alloc(0)
-    const config = withIam({ host: 'h.example', user: 'app', authPlugins: { other }, iam: { region: 'us-east-1' } })
+    const config = withIam({
+      host: 'h.example',
+      user: 'app',
+      authPlugins: { other },
+      iam: { region: 'us-east-1' },
+    })
     expect((config.authPlugins as Record<string, unknown>).other).toBe(other)
   })
 })

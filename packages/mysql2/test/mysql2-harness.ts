@@ -5,7 +5,10 @@ import { createPool, getTokenProvider, type Mysql2ModuleLike } from '../src/inde
 const rowsOf = (result: unknown): Row[] => (Array.isArray(result) ? (result as Row[]) : [])
 
 /** The mysql2 callback-API harness for the conformance suite (optionally on an injected mysql2). */
-export function mysql2Harness(engines: Engine[], options: { mysql2?: Mysql2ModuleLike; label?: string } = {}): ConformanceHarness {
+export function mysql2Harness(
+  engines: Engine[],
+  options: { mysql2?: Mysql2ModuleLike; label?: string } = {},
+): ConformanceHarness {
   return {
     adapter: options.label ?? 'mysql2',
     engines,
@@ -26,7 +29,9 @@ export function mysql2Harness(engines: Engine[], options: { mysql2?: Mysql2Modul
       const provider = getTokenProvider(pool)!
       return {
         query: (sql) =>
-          new Promise((resolve, reject) => pool.query(sql, (err, rows) => (err ? reject(err) : resolve(rowsOf(rows))))),
+          new Promise((resolve, reject) =>
+            pool.query(sql, (err, rows) => (err ? reject(err) : resolve(rowsOf(rows)))),
+          ),
         acquire: () =>
           new Promise<ConnectionHandle>((resolve, reject) =>
             pool.getConnection((err, conn: PoolConnection) => {
@@ -40,7 +45,8 @@ export function mysql2Harness(engines: Engine[], options: { mysql2?: Mysql2Modul
           ),
         tokenStats: () => provider.stats(),
         inspectTarget: () => pool,
-        close: () => new Promise<void>((resolve, reject) => pool.end((err) => (err ? reject(err) : resolve()))),
+        close: () =>
+          new Promise<void>((resolve, reject) => pool.end((err) => (err ? reject(err) : resolve()))),
       }
     },
   }

@@ -4,7 +4,13 @@ import { type Emulator, startEmulator } from '@rds-iam/emulator'
 import { TEST_URLS } from '@rds-iam/testkit'
 import type { Connection } from 'mysql2'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { connectWithRetry, createConnection, createPool, getTokenProvider, RdsIamError } from '../src/index.js'
+import {
+  connectWithRetry,
+  createConnection,
+  createPool,
+  getTokenProvider,
+  RdsIamError,
+} from '../src/index.js'
 import { createConnection as createPromiseConnection } from '../src/promise.js'
 
 describe('retry on authentication failure', () => {
@@ -23,7 +29,11 @@ describe('retry on authentication failure', () => {
     user: `retry_user_${n++}`,
     database: 'test',
     ssl: { ca: emu.ca },
-    iam: { region: emu.region, credentials: emu.credentials[0]!, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 } },
+    iam: {
+      region: emu.region,
+      credentials: emu.credentials[0]!,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+    },
   })
 
   test('promise createConnection retries with a new connection and a fresh token', async () => {
@@ -70,7 +80,9 @@ describe('retry on authentication failure', () => {
       connectWithRetry(settings(), (err, c) => (err || !c ? reject(err) : resolve(c))),
     )
     try {
-      const rows = await new Promise((resolve, reject) => conn.query('select 1 as one', (e, r) => (e ? reject(e) : resolve(r))))
+      const rows = await new Promise((resolve, reject) =>
+        conn.query('select 1 as one', (e, r) => (e ? reject(e) : resolve(r))),
+      )
       expect(rows).toEqual([{ one: 1 }])
     } finally {
       conn.destroy()

@@ -27,7 +27,9 @@ const probe = `
 function run(kind: 'import' | 'require'): Record<string, unknown> {
   for (const file of ['index.mjs', 'index.cjs', 'promise.mjs', 'promise.cjs']) {
     if (!existsSync(`${root}dist/${file}`)) {
-      throw new Error('packages/mysql2/dist is missing: run `npx tsdown` in packages/mysql2 (the root `test` script builds first)')
+      throw new Error(
+        'packages/mysql2/dist is missing: run `npx tsdown` in packages/mysql2 (the root `test` script builds first)',
+      )
     }
   }
   const script =
@@ -41,7 +43,13 @@ function run(kind: 'import' | 'require'): Record<string, unknown> {
 test.each(['import', 'require'] as const)('the built package loads through %s', (kind) => {
   const result = run(kind)
   expect(result.exports).toEqual(
-    expect.arrayContaining(['createConnection', 'createPool', 'createPoolCluster', 'connectWithRetry', 'withIam']),
+    expect.arrayContaining([
+      'createConnection',
+      'createPool',
+      'createPoolCluster',
+      'connectWithRetry',
+      'withIam',
+    ]),
   )
   expect(result.promiseExports).toEqual(expect.arrayContaining(['createConnection', 'createPool', 'withIam']))
   expect(result.hasPlugin).toBe(true)

@@ -18,7 +18,15 @@ export interface ParsedConnectionString {
 // These are interpreted here instead of by pg-connection-string: its sslmode handling replaces
 // the whole `ssl` object (dropping the RDS CA) and prints deprecation warnings for `require`.
 const TLS_PARAMS = new Set(['sslmode', 'ssl', 'uselibpqcompat'])
-const NOT_FIELDS = new Set(['password', 'ssl', 'sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'uselibpqcompat'])
+const NOT_FIELDS = new Set([
+  'password',
+  'ssl',
+  'sslmode',
+  'sslcert',
+  'sslkey',
+  'sslrootcert',
+  'uselibpqcompat',
+])
 
 /**
  * Parses a libpq-style connection string the way pg would, but keeps the parts that matter for
@@ -66,7 +74,10 @@ export function parseConnectionString(connectionString: string): ParsedConnectio
 
   // Certificate files named in the URL are the user's own TLS material: they win, like a user `ssl`
   // object. Otherwise the mode is handed to core's resolveTls as a string (verify modes → RDS CA).
-  const material = typeof parsed.ssl === 'object' && parsed.ssl !== null ? (parsed.ssl as Record<string, unknown>) : undefined
+  const material =
+    typeof parsed.ssl === 'object' && parsed.ssl !== null
+      ? (parsed.ssl as Record<string, unknown>)
+      : undefined
   let ssl: ParsedConnectionString['ssl']
   if (sslmode === 'disable' || sslFlag === 'false' || sslFlag === '0') ssl = false
   else if (material && Object.keys(material).length > 0) {

@@ -1,8 +1,8 @@
 import { type IamOptions, isAuthError, type TokenProvider, withAuthRetry } from '@rds-iam/core'
-import type { Client as PgClient, ClientConfig } from 'pg'
+import type { ClientConfig, Client as PgClient } from 'pg'
+import type { PgInjection } from './iam-pool.js'
 import type { PgModuleLike } from './internal-types.js'
 import { assertJsClient, loadPg } from './pg-module.js'
-import type { PgInjection } from './iam-pool.js'
 import { type IamPgConfig, prepareIamConfig, rememberProvider } from './with-iam.js'
 
 /** A pg `ClientConfig` with `iam` (required here). */
@@ -10,7 +10,13 @@ export type IamClientConfig = Omit<ClientConfig, 'password' | 'ssl' | 'port'> &
   IamPgConfig & { iam: IamPgConfig['iam'] }
 
 type ClientClass = new (config: IamClientConfig) => PgClient
-type Internals = { connection?: { removeAllListeners(): void; on(e: string, f: () => void): void; stream?: { destroy(): void } } }
+type Internals = {
+  connection?: {
+    removeAllListeners(): void
+    on(e: string, f: () => void): void
+    stream?: { destroy(): void }
+  }
+}
 // Core's default (RetryPolicy docs); only used to know whether a failed attempt is the last one.
 const DEFAULT_MAX_ATTEMPTS = 3
 const clientClasses = new WeakMap<PgModuleLike, ClientClass>()
@@ -49,19 +55,23 @@ export function createClientClass(pg: PgModuleLike): ClientClass {
       const { provider, iam, config } = state.get(this)!
       const maxAttempts = Math.max(1, iam.retry?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
       let attempts = 0
-      const run = withAuthRetry(async () => {
-        attempts += 1
-        if (attempts > 1) resetForReconnect(this as PgClient, Base, config)
-        try {
-          await super.connect()
-        } catch (err) {
-          // Detach before the dead connection reports 'end', so a retried attempt is invisible
-          // to the caller's listeners; the last failure behaves exactly like pg.
-          if (attempts < maxAttempts && isAuthError(err)) detachConnection(this as PgClient)
-          throw err
-        }
-        return this as PgClient
-      }, provider, iam.retry)
+      const run = withAuthRetry(
+        async () => {
+          attempts += 1
+          if (attempts > 1) resetForReconnect(this as PgClient, Base, config)
+          try {
+            await super.connect()
+          } catch (err) {
+            // Detach before the dead connection reports 'end', so a retried attempt is invisible
+            // to the caller's listeners; the last failure behaves exactly like pg.
+            if (attempts < maxAttempts && isAuthError(err)) detachConnection(this as PgClient)
+            throw err
+          }
+          return this as PgClient
+        },
+        provider,
+        iam.retry,
+      )
       if (typeof callback !== 'function') return run
       run.then(
         () => process.nextTick(callback as (err: null, c: PgClient) => void, null, this as PgClient),

@@ -15,7 +15,11 @@ export interface PgInjection {
 }
 
 type PoolClass = new (config: IamPoolConfig) => PgPool
-type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, release: (err?: unknown) => void) => void
+type ConnectCallback = (
+  err: Error | undefined,
+  client: PoolClient | undefined,
+  release: (err?: unknown) => void,
+) => void
 const poolClasses = new WeakMap<PgModuleLike, PoolClass>()
 
 /**
@@ -39,7 +43,8 @@ export function createPoolClass(pg: PgModuleLike): PoolClass {
 
   class IamPool extends Base {
     constructor(config: IamPoolConfig) {
-      if (config && typeof config === 'object' && 'Client' in config && config.Client) assertJsClient(config.Client)
+      if (config && typeof config === 'object' && 'Client' in config && config.Client)
+        assertJsClient(config.Client)
       const prepared = prepareIamConfig(config, false)
       super(prepared.config)
       state.set(this, { provider: prepared.provider, iam: prepared.iam })
@@ -55,7 +60,8 @@ export function createPoolClass(pg: PgModuleLike): PoolClass {
       const acquire = withAuthRetry(() => super.connect(), provider, iam.retry)
       if (typeof callback !== 'function') return acquire
       acquire.then(
-        (client) => process.nextTick(callback, undefined, client, (err?: unknown) => client.release(err as Error)),
+        (client) =>
+          process.nextTick(callback, undefined, client, (err?: unknown) => client.release(err as Error)),
         (err: Error) => process.nextTick(callback, err, undefined, noop),
       )
       return undefined

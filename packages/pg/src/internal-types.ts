@@ -2,8 +2,8 @@ import type { IamOptions, TokenProvider } from '@rds-iam/core'
 
 /** The part of the `pg` module the adapter uses (pg itself, an injected copy, or `pg.native`). */
 export interface PgModuleLike {
-  Pool: new (config?: any) => any
-  Client: new (config?: any) => any
+  Pool: new (config?: never) => unknown
+  Client: new (config?: never) => unknown
 }
 
 /** A pg config after `iam` was applied: what the adapter keeps beside the pool or client. */

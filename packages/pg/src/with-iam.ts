@@ -79,13 +79,22 @@ export type IamAppliedPgConfig<C> = Omit<C, 'iam' | 'connectionString' | 'passwo
 }
 
 /** @internal Validates, merges the connection string, and builds the provider and password function. */
-export function prepareIamConfig(input: unknown, iamByDefault: boolean): PreparedIam<Record<string, unknown>> {
+export function prepareIamConfig(
+  input: unknown,
+  iamByDefault: boolean,
+): PreparedIam<Record<string, unknown>> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw invalid('the pg config must be an object', 'pass an object like { host, user, database, iam: true }')
+    throw invalid(
+      'the pg config must be an object',
+      'pass an object like { host, user, database, iam: true }',
+    )
   }
   const { iam: iamRaw, connectionString, ...rest } = input as Record<string, unknown>
   if (iamRaw === undefined && !iamByDefault) {
-    throw invalid('`iam` is not set', 'add `iam: true` (or iam options), or use pg directly for password logins')
+    throw invalid(
+      '`iam` is not set',
+      'add `iam: true` (or iam options), or use pg directly for password logins',
+    )
   }
   const iam = normalizeIamOptions(iamRaw === undefined ? true : iamRaw)
   if (rest.native) {
@@ -119,7 +128,10 @@ export function prepareIamConfig(input: unknown, iamByDefault: boolean): Prepare
 
   const host = merged.host ?? process.env.PGHOST
   if (typeof host !== 'string' || host === '') {
-    throw invalid('no host to connect to', 'set `host` (the RDS/Aurora endpoint) or a connectionString with a host')
+    throw invalid(
+      'no host to connect to',
+      'set `host` (the RDS/Aurora endpoint) or a connectionString with a host',
+    )
   }
   if (host.startsWith('/')) {
     throw invalid(
@@ -169,4 +181,3 @@ function toPort(value: unknown): number {
 function invalid(message: string, hint: string): RdsIamError {
   return new RdsIamError('RDS_IAM_INVALID_OPTIONS', message, hint)
 }
-

@@ -26,8 +26,16 @@ describe('bad config', () => {
     ['a non-numeric port string', () => new Pool({ ...base(), port: 'abc' as unknown as number }), /port/],
     ['a port out of range', () => new Client({ ...base(), port: 70000 }), /port/],
     ['iam together with a password', () => new Pool({ ...base(), password: 'secret' } as never), /password/],
-    ['a password function with iam', () => new Client({ ...base(), password: async () => 'x' } as never), /password/],
-    ['an unknown iam key', () => new Pool({ ...base(), iam: { region: 'us-east-1', regoin: 'x' } as never }), /regoin/],
+    [
+      'a password function with iam',
+      () => new Client({ ...base(), password: async () => 'x' } as never),
+      /password/,
+    ],
+    [
+      'an unknown iam key',
+      () => new Pool({ ...base(), iam: { region: 'us-east-1', regoin: 'x' } as never }),
+      /regoin/,
+    ],
     ['an iam value of the wrong type', () => new Pool({ ...base(), iam: 'yes' as never }), /iam/],
     ['no user', () => new Pool({ ...base(), user: undefined }), /user/],
     ['a config that is not an object', () => withIam(null as never), /config/],

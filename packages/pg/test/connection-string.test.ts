@@ -22,7 +22,12 @@ describe('connectionString (pure)', () => {
       }) as Record<string, unknown>
       expect(typeof config.password).toBe('function')
       expect(config.connectionString).toBeUndefined()
-      expect(config).toMatchObject({ host: 'db.abc123.eu-west-1.rds.amazonaws.com', port: 5433, user: 'app', database: 'shop' })
+      expect(config).toMatchObject({
+        host: 'db.abc123.eu-west-1.rds.amazonaws.com',
+        port: 5433,
+        user: 'app',
+        database: 'shop',
+      })
       expect(config.ssl).toEqual({ ca: rdsTls().ca, rejectUnauthorized: true })
     } finally {
       process.off('warning', onWarning)
@@ -33,14 +38,21 @@ describe('connectionString (pure)', () => {
 
   test('a user ssl object wins over the sslmode in the URL', () => {
     const ssl = { ca: 'my-ca', rejectUnauthorized: true }
-    const config = withIam({ connectionString: 'postgres://app@h.example:5432/db?sslmode=verify-full', ssl, iam: { region: 'us-east-1' } })
+    const config = withIam({
+      connectionString: 'postgres://app@h.example:5432/db?sslmode=verify-full',
+      ssl,
+      iam: { region: 'us-east-1' },
+    })
     expect(config.ssl).toBe(ssl)
   })
 
   test('sslmode=disable is refused unless iam.insecure', () => {
     const url = 'postgres://app@h.example:5432/db?sslmode=disable'
     expect(() => withIam({ connectionString: url, iam: { region: 'us-east-1' } })).toThrow(
-      expect.objectContaining({ code: 'RDS_IAM_INSECURE_TRANSPORT', hint: expect.stringContaining('insecure') }),
+      expect.objectContaining({
+        code: 'RDS_IAM_INSECURE_TRANSPORT',
+        hint: expect.stringContaining('insecure'),
+      }),
     )
     expect(withIam({ connectionString: url, iam: { insecure: true, region: 'us-east-1' } }).ssl).toBe(false)
   })
@@ -58,7 +70,12 @@ describe('connectionString (pure)', () => {
       user: 'cfg',
       iam: { region: 'us-east-1' },
     })
-    expect(config).toMatchObject({ host: 'url-host.example', port: 6543, user: 'url_user', database: 'url_db' })
+    expect(config).toMatchObject({
+      host: 'url-host.example',
+      port: 6543,
+      user: 'url_user',
+      database: 'url_db',
+    })
     expect(getTokenProvider(config)?.target).toMatchObject({ username: 'url_user', port: 6543 })
   })
 })
@@ -87,14 +104,21 @@ describe('connectionString against the emulator', () => {
       await pool.end()
     }
     // The trap itself, with plain pg: sslmode replaces the ssl object and the CA is gone.
-    const plain = new pg.Client({ connectionString: url('sslmode=verify-full'), ssl: { ca: emu.ca }, password: 'x' })
+    const plain = new pg.Client({
+      connectionString: url('sslmode=verify-full'),
+      ssl: { ca: emu.ca },
+      password: 'x',
+    })
     await expect(plain.connect()).rejects.toThrow(/self[- ]signed|certificate/i)
   })
 
   test('sslrootcert in the URL is the user CA and is used', async () => {
     const caFile = join(dir, 'ca.pem')
     writeFileSync(caFile, emu.ca)
-    const pool = new Pool({ connectionString: url(`sslmode=verify-full&sslrootcert=${encodeURIComponent(caFile)}`), iam: iam() })
+    const pool = new Pool({
+      connectionString: url(`sslmode=verify-full&sslrootcert=${encodeURIComponent(caFile)}`),
+      iam: iam(),
+    })
     try {
       expect((await pool.query('select 2 as two')).rows).toEqual([{ two: 2 }])
     } finally {
@@ -103,7 +127,10 @@ describe('connectionString against the emulator', () => {
   })
 
   test('without the emulator CA the connection is refused: verification is on by default', async () => {
-    const pool = new Pool({ connectionString: url('sslmode=require'), iam: { ...iam(), retry: { maxAttempts: 1 } } })
+    const pool = new Pool({
+      connectionString: url('sslmode=require'),
+      iam: { ...iam(), retry: { maxAttempts: 1 } },
+    })
     pool.on('error', () => {})
     try {
       const error = await pool.query('select 1').then(

@@ -14,14 +14,14 @@ export function pgHarness(
     async open(s, { max }): Promise<PoolHandle> {
       const pool = createPool(
         {
-        host: s.host,
-        port: s.port,
-        user: s.user,
-        database: s.database,
-        ssl: s.ssl,
-        iam: s.iam,
-        max,
-        connectionTimeoutMillis: 5000,
+          host: s.host,
+          port: s.port,
+          user: s.user,
+          database: s.database,
+          ssl: s.ssl,
+          iam: s.iam,
+          max,
+          connectionTimeoutMillis: 5000,
         },
         { pg },
       )

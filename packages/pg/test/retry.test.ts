@@ -22,7 +22,11 @@ describe('retry on authentication failure', () => {
     user: `retry_user_${process.pid}_${n++}`,
     database: 'test',
     ssl: { ca: emu.ca },
-    iam: { region: emu.region, credentials: emu.credentials[0]!, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 } },
+    iam: {
+      region: emu.region,
+      credentials: emu.credentials[0]!,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+    },
   })
 
   test('Client.connect() retries on the same object: listeners kept, fresh token per attempt', async () => {
@@ -50,7 +54,9 @@ describe('retry on authentication failure', () => {
   test('Client.connect(callback) form retries too', async () => {
     const client = new Client(settings())
     emu.faults.rejectNext(1)
-    await new Promise<void>((resolve, reject) => client.connect((err: Error | null) => (err ? reject(err) : resolve())))
+    await new Promise<void>((resolve, reject) =>
+      client.connect((err: Error | null) => (err ? reject(err) : resolve())),
+    )
     try {
       expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }])
     } finally {
@@ -113,7 +119,11 @@ describe('errors that are not authentication failures are never retried', () => 
       port,
       user: 'app',
       ssl: false,
-      iam: { region: 'us-east-1', insecure: true, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } },
+      iam: {
+        region: 'us-east-1',
+        insecure: true,
+        credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
+      },
     })
     const error = await client.connect().then(
       () => undefined,

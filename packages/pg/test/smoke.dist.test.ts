@@ -22,7 +22,9 @@ const probe = `
 
 function run(kind: 'import' | 'require'): Record<string, unknown> {
   if (!existsSync(`${root}dist/index.mjs`) || !existsSync(`${root}dist/index.cjs`)) {
-    throw new Error('packages/pg/dist is missing: run `npx tsdown` in packages/pg (the root `test` script builds first)')
+    throw new Error(
+      'packages/pg/dist is missing: run `npx tsdown` in packages/pg (the root `test` script builds first)',
+    )
   }
   const script =
     kind === 'import'
@@ -35,7 +37,15 @@ function run(kind: 'import' | 'require'): Record<string, unknown> {
 test.each(['import', 'require'] as const)('the built package loads through %s', (kind) => {
   const result = run(kind)
   expect(result.exports).toEqual(
-    expect.arrayContaining(['Client', 'Pool', 'RdsIamError', 'SUPPORTED_PG_VERSIONS', 'createPool', 'getTokenProvider', 'withIam']),
+    expect.arrayContaining([
+      'Client',
+      'Pool',
+      'RdsIamError',
+      'SUPPORTED_PG_VERSIONS',
+      'createPool',
+      'getTokenProvider',
+      'withIam',
+    ]),
   )
   expect(result.isPgPool).toBe(true)
   expect(result.passwordIsFunction).toBe(true)

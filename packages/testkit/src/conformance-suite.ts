@@ -58,7 +58,10 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
   const name = `${h.adapter} on ${engine}`
   let ctx: EngineContext | undefined
   const c = (): EngineContext => {
-    if (!ctx) throw new Error(`${name}: the engine did not start (see the beforeAll error). Fix: ${howToStart(engine)}`)
+    if (!ctx)
+      throw new Error(
+        `${name}: the engine did not start (see the beforeAll error). Fix: ${howToStart(engine)}`,
+      )
     return ctx
   }
   const settings = (over: Partial<ConnectionSettings> = {}): ConnectionSettings => {
@@ -78,7 +81,11 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
     if (reason) test.skip(`${title} (not run for ${engine}: ${reason})`, fn)
     else test(title, fn)
   }
-  const withPool = async (max: number, fn: (pool: PoolHandle) => Promise<void>, over?: Partial<ConnectionSettings>) => {
+  const withPool = async (
+    max: number,
+    fn: (pool: PoolHandle) => Promise<void>,
+    over?: Partial<ConnectionSettings>,
+  ) => {
     const pool = await h.open(settings(over), { max })
     try {
       await fn(pool)
@@ -118,7 +125,8 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
         await emu.stop()
         throw err
       }
-      const database = engine === 'pglite' ? 'postgres' : new URL(TEST_URLS[engine]).pathname.slice(1) || 'test'
+      const database =
+        engine === 'pglite' ? 'postgres' : new URL(TEST_URLS[engine]).pathname.slice(1) || 'test'
       ctx = { emu, raw, key, database }
     })
     afterAll(async () => {
@@ -142,35 +150,42 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
         })
       })
 
-      caseTest('tls-required', 'refuses ssl: false without insecure before any token is signed or sent', async () => {
-        const { emu, key } = c()
-        const before = emu.stats()
-        let credentialCalls = 0
-        const credentials = async () => {
-          credentialCalls += 1
-          return key
-        }
-        let pool: PoolHandle | undefined
-        let error: unknown
-        try {
-          pool = await h.open(settings({ ssl: false, iam: { region: emu.region, credentials, retry: RETRY } }), {
-            max: 1,
-          })
-          await pool.query('select 1')
-        } catch (err) {
-          error = err
-        } finally {
-          await pool?.close()
-        }
-        expect(error).toBeInstanceOf(RdsIamError)
-        expect((error as RdsIamError).code).toBe('RDS_IAM_INSECURE_TRANSPORT')
-        expect((error as RdsIamError).hint).toMatch(/insecure/)
-        expect(credentialCalls).toBe(0)
-        const after = emu.stats()
-        expect(after.accepted - before.accepted).toBe(0)
-        expect(totalRejected(after) - totalRejected(before)).toBe(0)
-        expect(after.protocolErrors - before.protocolErrors).toBe(0)
-      })
+      caseTest(
+        'tls-required',
+        'refuses ssl: false without insecure before any token is signed or sent',
+        async () => {
+          const { emu, key } = c()
+          const before = emu.stats()
+          let credentialCalls = 0
+          const credentials = async () => {
+            credentialCalls += 1
+            return key
+          }
+          let pool: PoolHandle | undefined
+          let error: unknown
+          try {
+            pool = await h.open(
+              settings({ ssl: false, iam: { region: emu.region, credentials, retry: RETRY } }),
+              {
+                max: 1,
+              },
+            )
+            await pool.query('select 1')
+          } catch (err) {
+            error = err
+          } finally {
+            await pool?.close()
+          }
+          expect(error).toBeInstanceOf(RdsIamError)
+          expect((error as RdsIamError).code).toBe('RDS_IAM_INSECURE_TRANSPORT')
+          expect((error as RdsIamError).hint).toMatch(/insecure/)
+          expect(credentialCalls).toBe(0)
+          const after = emu.stats()
+          expect(after.accepted - before.accepted).toBe(0)
+          expect(totalRejected(after) - totalRejected(before)).toBe(0)
+          expect(after.protocolErrors - before.protocolErrors).toBe(0)
+        },
+      )
     })
 
     describe(`${name}: token refresh`, () => {
@@ -191,32 +206,36 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
         })
       })
 
-      caseTest('forced-expiry', 'after forced expiry new connections get a new token; open ones keep working', async () => {
-        const { emu } = c()
-        await withPool(4, async (pool) => {
-          const first = await pool.acquire()
-          try {
-            expect(Number((await first.query('select 1 as one'))[0]?.one)).toBe(1)
-            const before = emu.stats()
-            emu.faults.maxTokenAge(EXPIRY_CAP_SECONDS)
-            await sleep(PAST_CAP_MS)
-            const second = await pool.acquire()
+      caseTest(
+        'forced-expiry',
+        'after forced expiry new connections get a new token; open ones keep working',
+        async () => {
+          const { emu } = c()
+          await withPool(4, async (pool) => {
+            const first = await pool.acquire()
             try {
-              expect(Number((await second.query('select 2 as two'))[0]?.two)).toBe(2)
+              expect(Number((await first.query('select 1 as one'))[0]?.one)).toBe(1)
+              const before = emu.stats()
+              emu.faults.maxTokenAge(EXPIRY_CAP_SECONDS)
+              await sleep(PAST_CAP_MS)
+              const second = await pool.acquire()
+              try {
+                expect(Number((await second.query('select 2 as two'))[0]?.two)).toBe(2)
+              } finally {
+                await second.release()
+              }
+              // The connection opened with the old token is still usable (RDS checks tokens only at login).
+              expect(Number((await first.query('select 3 as three'))[0]?.three)).toBe(3)
+              const after = emu.stats()
+              expect(after.rejected.ExpiredToken - before.rejected.ExpiredToken).toBe(1)
+              expect(after.accepted - before.accepted).toBe(1)
+              expect(pool.tokenStats().signed).toBe(2)
             } finally {
-              await second.release()
+              await first.release()
             }
-            // The connection opened with the old token is still usable (RDS checks tokens only at login).
-            expect(Number((await first.query('select 3 as three'))[0]?.three)).toBe(3)
-            const after = emu.stats()
-            expect(after.rejected.ExpiredToken - before.rejected.ExpiredToken).toBe(1)
-            expect(after.accepted - before.accepted).toBe(1)
-            expect(pool.tokenStats().signed).toBe(2)
-          } finally {
-            await first.release()
-          }
-        })
-      })
+          })
+        },
+      )
     })
 
     describe(`${name}: retry`, () => {
@@ -235,25 +254,32 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
         })
       })
 
-      caseTest('permanent-rejection', 'permanent rejection → RDS_IAM_AUTH_FAILED with a hint, no token leaked', async () => {
-        const { emu, key } = c()
-        await withPool(2, async (pool) => {
-          const before = emu.stats()
-          emu.faults.rejectNext(1_000)
-          const error = await pool.query('select 1').then(
-            () => undefined,
-            (err: unknown) => err,
-          )
-          expect(error).toBeInstanceOf(RdsIamError)
-          const typed = error as RdsIamError
-          expect(typed.code).toBe('RDS_IAM_AUTH_FAILED')
-          expect(typed.hint).toMatch(/rds_iam|rds-db:connect/)
-          expect(typed.cause).toBeDefined()
-          expect(totalRejected(emu.stats()) - totalRejected(before)).toBe(RETRY.maxAttempts)
-          expectNoSecret(`${typed.message}\n${typed.hint}\n${inspect(typed, { depth: 8 })}`, key.secretAccessKey)
-          expectNoSecret(inspect(pool.inspectTarget(), { depth: 6 }), key.secretAccessKey)
-        })
-      })
+      caseTest(
+        'permanent-rejection',
+        'permanent rejection → RDS_IAM_AUTH_FAILED with a hint, no token leaked',
+        async () => {
+          const { emu, key } = c()
+          await withPool(2, async (pool) => {
+            const before = emu.stats()
+            emu.faults.rejectNext(1_000)
+            const error = await pool.query('select 1').then(
+              () => undefined,
+              (err: unknown) => err,
+            )
+            expect(error).toBeInstanceOf(RdsIamError)
+            const typed = error as RdsIamError
+            expect(typed.code).toBe('RDS_IAM_AUTH_FAILED')
+            expect(typed.hint).toMatch(/rds_iam|rds-db:connect/)
+            expect(typed.cause).toBeDefined()
+            expect(totalRejected(emu.stats()) - totalRejected(before)).toBe(RETRY.maxAttempts)
+            expectNoSecret(
+              `${typed.message}\n${typed.hint}\n${inspect(typed, { depth: 8 })}`,
+              key.secretAccessKey,
+            )
+            expectNoSecret(inspect(pool.inspectTarget(), { depth: 6 }), key.secretAccessKey)
+          })
+        },
+      )
 
       caseTest('policy-denied', 'a user the IAM policy does not allow → RDS_IAM_AUTH_FAILED', async () => {
         const { emu } = c()
@@ -285,7 +311,9 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
           const held = await Promise.all(Array.from({ length: size }, () => pool.acquire()))
           try {
             const results = await Promise.all(held.map((conn, i) => conn.query(`select ${i} as i`)))
-            expect(results.map((rows) => Number(rows[0]?.i))).toEqual(Array.from({ length: size }, (_, i) => i))
+            expect(results.map((rows) => Number(rows[0]?.i))).toEqual(
+              Array.from({ length: size }, (_, i) => i),
+            )
             const stats = pool.tokenStats()
             expect(stats.signed).toBe(1)
             expect(stats.failures).toBe(0)
@@ -350,7 +378,9 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
             expect(await raw.count(table)).toBe(rounds * perRound)
             expect(await raw.scalar(`select count(distinct v) from ${table}`)).toBe(rounds * perRound)
             const after = emu.stats()
-            expect(after.rejected.ExpiredToken - before.rejected.ExpiredToken).toBeGreaterThanOrEqual(rounds - 1)
+            expect(after.rejected.ExpiredToken - before.rejected.ExpiredToken).toBeGreaterThanOrEqual(
+              rounds - 1,
+            )
             expect(pool.tokenStats().signed).toBeGreaterThanOrEqual(rounds)
           })
         })

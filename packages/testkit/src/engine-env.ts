@@ -11,7 +11,8 @@ const HOW_TO_START: Record<Engine, string> = {
     'start PostgreSQL (`docker compose up -d postgres`, or `pg_ctlcluster 15 main start`) and/or set RDS_IAM_TEST_PG_URL; or leave it out with RDS_IAM_TEST_ENGINES=pglite,mysql',
   mysql:
     'start MySQL/MariaDB (`docker compose up -d mysql`, or `.ci/run` which starts the local MariaDB) and/or set RDS_IAM_TEST_MYSQL_URL; or leave it out with RDS_IAM_TEST_ENGINES=postgres,pglite',
-  pglite: 'PGlite is embedded (@electric-sql/pglite); reinstall dependencies with `npx -y pnpm@10.34.8 install`',
+  pglite:
+    'PGlite is embedded (@electric-sql/pglite); reinstall dependencies with `npx -y pnpm@10.34.8 install`',
 }
 
 /** The fix to print when an engine's database cannot be reached. */

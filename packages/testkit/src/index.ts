@@ -1,3 +1,4 @@
+export { APP_USER, DENIED_USER, runConformance } from './conformance-suite.js'
 export type {
   ConformanceCase,
   ConformanceHarness,
@@ -7,7 +8,6 @@ export type {
   PoolHandle,
   Row,
 } from './conformance-types.js'
-export { APP_USER, DENIED_USER, runConformance } from './conformance-suite.js'
 export { howToStart, selectedEngines, TEST_URLS } from './engine-env.js'
 export type { RawDatabase } from './raw-database.js'
 export { openRaw, RAW_USER } from './raw-database.js'

@@ -36,9 +36,12 @@ export function openRaw(engine: Engine, emu: Emulator): RawDatabase {
       current = undefined
     }).catch((err: unknown) => {
       current = undefined
-      throw new Error(`${engine}: cannot reach the database for raw checks: ${String(err)}. Fix: ${howToStart(engine)}`, {
-        cause: err,
-      })
+      throw new Error(
+        `${engine}: cannot reach the database for raw checks: ${String(err)}. Fix: ${howToStart(engine)}`,
+        {
+          cause: err,
+        },
+      )
     })
     return current
   }
