@@ -53,7 +53,11 @@ describe.skipIf(!pgReachable)('startEmulator endpoint, credentials and policy (l
       endpoint: `${endpointHost}:5432`,
       credentials: [
         { accessKeyId: 'AKIAPOLICYTEST000001', secretAccessKey: 'static-secret' },
-        { accessKeyId: 'ASIAPOLICYTEST000002', secretAccessKey: 'temp-secret', sessionToken: 'temp-session' },
+        {
+          accessKeyId: 'ASIAPOLICYTEST000002',
+          secretAccessKey: 'temp-secret',
+          sessionToken: `temp-session-${'x'.repeat(1500)}`,
+        },
       ],
       policy: [
         { accessKeyId: 'AKIA*', users: ['app_*'] },
