@@ -24,9 +24,13 @@ const pool = new Pool({
 try {
   await pool.query('create table if not exists demo_orders (id serial primary key, item text not null)')
   await Promise.all(
-    ['tea', 'coffee', 'cocoa', 'mate'].map((item) => pool.query('insert into demo_orders (item) values ($1)', [item])),
+    ['tea', 'coffee', 'cocoa', 'mate'].map((item) =>
+      pool.query('insert into demo_orders (item) values ($1)', [item]),
+    ),
   )
-  const { rows } = await pool.query('select count(*)::int as orders, current_user, version() as server from demo_orders')
+  const { rows } = await pool.query(
+    'select count(*)::int as orders, current_user, version() as server from demo_orders',
+  )
   console.log(`\n${rows[0].orders} orders stored through ${pool.totalCount} IAM-authenticated connection(s)`)
   console.log(`server: ${rows[0].server.split(' on ')[0]}`)
 

@@ -1,7 +1,10 @@
 import { performance } from 'node:perf_hooks'
 
 /** Runs `op` sequentially `iterations` times and returns operations per second. */
-export async function opsPerSecond(iterations: number, op: () => Promise<unknown> | unknown): Promise<number> {
+export async function opsPerSecond(
+  iterations: number,
+  op: () => Promise<unknown> | unknown,
+): Promise<number> {
   const warmup = Math.min(100, Math.ceil(iterations / 10))
   for (let i = 0; i < warmup; i++) await op()
   const start = performance.now()
