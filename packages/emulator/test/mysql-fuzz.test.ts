@@ -6,7 +6,6 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Cap, encodeHandshakeResponse } from '../src/mysql/mysql-handshake.js'
 import { encodePacket } from '../src/mysql/mysql-packets.js'
 import {
-  eventually,
   iamOptions,
   type MysqlEmulator,
   requireMysql,
