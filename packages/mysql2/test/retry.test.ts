@@ -8,6 +8,7 @@ import {
   connectWithRetry,
   createConnection,
   createPool,
+  createPoolCluster,
   getTokenProvider,
   RdsIamError,
 } from '../src/index.js'
@@ -71,6 +72,32 @@ describe('retry on authentication failure', () => {
       expect(getTokenProvider(pool)?.stats().signed).toBeGreaterThanOrEqual(4)
     } finally {
       await new Promise<void>((resolve) => pool.end(() => resolve()))
+    }
+  })
+
+  test('createPoolCluster: nodes added with iam get their own tokens and retries', async () => {
+    const cluster = createPoolCluster()
+    try {
+      cluster.add('writer', { ...settings(), connectionLimit: 1 })
+      cluster.add('reader', { ...settings(), connectionLimit: 1 })
+      emu.faults.rejectNext(1)
+      const conn = await new Promise<Connection & { release(): void }>((resolve, reject) =>
+        cluster.getConnection('writer', (err, c) => (err ? reject(err) : resolve(c))),
+      )
+      const rows = await new Promise((resolve, reject) =>
+        conn.query('select 3 as three', (e, r) => (e ? reject(e) : resolve(r))),
+      )
+      expect(rows).toEqual([{ three: 3 }])
+      conn.release()
+      const readerRows = await new Promise((resolve, reject) =>
+        cluster.of('reader').query('select 4 as four', (e, r) => (e ? reject(e) : resolve(r))),
+      )
+      expect(readerRows).toEqual([{ four: 4 }])
+    } finally {
+      // mysql2's typings omit end()'s callback, which the runtime supports.
+      await new Promise<void>((resolve) =>
+        (cluster as unknown as { end(cb: () => void): void }).end(() => resolve()),
+      )
     }
   })
 

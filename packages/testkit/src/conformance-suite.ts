@@ -57,12 +57,15 @@ export function runConformance(harness: ConformanceHarness): void {
 function describeEngine(h: ConformanceHarness, engine: Engine): void {
   const name = `${h.adapter} on ${engine}`
   let ctx: EngineContext | undefined
+  // Kept and rethrown by every case, so an unreachable database fails each test by name
+  // (vitest would report the cases of a failed beforeAll as skipped).
+  let startError: unknown
   const c = (): EngineContext => {
-    if (!ctx)
-      throw new Error(
-        `${name}: the engine did not start (see the beforeAll error). Fix: ${howToStart(engine)}`,
-      )
-    return ctx
+    if (ctx) return ctx
+    const reason = startError instanceof Error ? startError.message : String(startError)
+    throw new Error(`${name}: the engine did not start: ${reason}. Fix: ${howToStart(engine)}`, {
+      cause: startError,
+    })
   }
   const settings = (over: Partial<ConnectionSettings> = {}): ConnectionSettings => {
     const { emu, key, database } = c()
@@ -111,19 +114,26 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
         accessKeyId: `AKIATESTKIT${randomBytes(5).toString('hex').toUpperCase().slice(0, 9)}`,
         secretAccessKey: randomBytes(30).toString('base64'),
       }
-      const emu = await startEmulator({
-        engine: engine === 'mysql' ? 'mysql' : 'postgres',
-        upstream: engine === 'pglite' ? undefined : TEST_URLS[engine],
-        credentials: [key],
-        policy: [{ accessKeyId: key.accessKeyId, users: [`${APP_USER}_*`, RAW_USER] }],
-      })
+      let emu: Emulator
+      try {
+        emu = await startEmulator({
+          engine: engine === 'mysql' ? 'mysql' : 'postgres',
+          upstream: engine === 'pglite' ? undefined : TEST_URLS[engine],
+          credentials: [key],
+          policy: [{ accessKeyId: key.accessKeyId, users: [`${APP_USER}_*`, RAW_USER] }],
+        })
+      } catch (err) {
+        startError = err
+        return
+      }
       const raw = openRaw(engine, emu)
       try {
         await raw.exec('select 1')
       } catch (err) {
         await raw.close()
         await emu.stop()
-        throw err
+        startError = err
+        return
       }
       const database =
         engine === 'pglite' ? 'postgres' : new URL(TEST_URLS[engine]).pathname.slice(1) || 'test'
