@@ -7,6 +7,8 @@ import { SUPPORTED_MYSQL2_VERSIONS } from '../src/index.js'
 // Loads the BUILT package the way Node does for users (no dev-source condition), through both
 // `import` and `require`, for both entry points, in a child process.
 const root = fileURLToPath(new URL('..', import.meta.url))
+// The Node that runs vitest, plus every binary listed in RDS_IAM_TEST_NODES (e.g. Node 22 and 24).
+const NODES = [process.execPath, ...(process.env.RDS_IAM_TEST_NODES ?? '').split(',').filter(Boolean)]
 const probe = `
   const m = mod.createPool ? mod : mod.default
   const p = promise.createPool ? promise : promise.default
@@ -24,7 +26,7 @@ const probe = `
   promisePool.end()
 `
 
-function run(kind: 'import' | 'require'): Record<string, unknown> {
+function run(node: string, kind: 'import' | 'require'): Record<string, unknown> {
   for (const file of ['index.mjs', 'index.cjs', 'promise.mjs', 'promise.cjs']) {
     if (!existsSync(`${root}dist/${file}`)) {
       throw new Error(
@@ -37,11 +39,13 @@ function run(kind: 'import' | 'require'): Record<string, unknown> {
       ? `const mod = await import('@rds-iam/mysql2'); const promise = await import('@rds-iam/mysql2/promise'); ${probe}`
       : `const mod = require('@rds-iam/mysql2'); const promise = require('@rds-iam/mysql2/promise'); ${probe}`
   const args = kind === 'import' ? ['--input-type=module', '-e', script] : ['-e', script]
-  return JSON.parse(execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }))
+  return JSON.parse(execFileSync(node, args, { cwd: root, encoding: 'utf8' }))
 }
 
-test.each(['import', 'require'] as const)('the built package loads through %s', (kind) => {
-  const result = run(kind)
+const matrix = NODES.flatMap((node) => (['import', 'require'] as const).map((kind) => [kind, node] as const))
+
+test.each(matrix)('the built package loads through %s on %s', (kind, node) => {
+  const result = run(node, kind)
   expect(result.exports).toEqual(
     expect.arrayContaining([
       'createConnection',

@@ -7,6 +7,8 @@ import { SUPPORTED_PG_VERSIONS } from '../src/index.js'
 // Loads the BUILT package the way Node does for users (no dev-source condition), through both
 // `import` and `require`, in a child process.
 const root = fileURLToPath(new URL('..', import.meta.url))
+// The Node that runs vitest, plus every binary listed in RDS_IAM_TEST_NODES (e.g. Node 22 and 24).
+const NODES = [process.execPath, ...(process.env.RDS_IAM_TEST_NODES ?? '').split(',').filter(Boolean)]
 const probe = `
   const pg = mod.createPool ? mod : mod.default
   const pool = pg.createPool({ host: 'db.abc123.us-east-1.rds.amazonaws.com', user: 'app', iam: true })
@@ -20,7 +22,7 @@ const probe = `
   pool.end()
 `
 
-function run(kind: 'import' | 'require'): Record<string, unknown> {
+function run(node: string, kind: 'import' | 'require'): Record<string, unknown> {
   if (!existsSync(`${root}dist/index.mjs`) || !existsSync(`${root}dist/index.cjs`)) {
     throw new Error(
       'packages/pg/dist is missing: run `npx tsdown` in packages/pg (the root `test` script builds first)',
@@ -31,11 +33,13 @@ function run(kind: 'import' | 'require'): Record<string, unknown> {
       ? `import { createRequire } from 'node:module'; const require = createRequire(process.cwd() + '/'); const mod = await import('@rds-iam/pg'); ${probe}`
       : `const mod = require('@rds-iam/pg'); ${probe}`
   const args = kind === 'import' ? ['--input-type=module', '-e', script] : ['-e', script]
-  return JSON.parse(execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }))
+  return JSON.parse(execFileSync(node, args, { cwd: root, encoding: 'utf8' }))
 }
 
-test.each(['import', 'require'] as const)('the built package loads through %s', (kind) => {
-  const result = run(kind)
+const matrix = NODES.flatMap((node) => (['import', 'require'] as const).map((kind) => [kind, node] as const))
+
+test.each(matrix)('the built package loads through %s on %s', (kind, node) => {
+  const result = run(node, kind)
   expect(result.exports).toEqual(
     expect.arrayContaining([
       'Client',
