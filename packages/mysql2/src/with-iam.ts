@@ -26,7 +26,6 @@ export interface IamMysqlConfig {
   uri?: string
   /** Default: verify against the current RDS CA bundle. `'Amazon RDS'` (mysql2's profile) is kept if you pass it. */
   ssl?: unknown
-  [key: string]: unknown
 }
 
 const providers = new WeakMap<object, TokenProvider>()

@@ -25,7 +25,6 @@ export interface IamPgConfig {
   database?: string
   connectionString?: string
   ssl?: unknown
-  [key: string]: unknown
 }
 
 const providers = new WeakMap<object, TokenProvider>()

@@ -16,7 +16,7 @@ const unsupported = expect.objectContaining({
 
 describe('pg-native is refused with RDS_IAM_UNSUPPORTED_DRIVER', () => {
   test('native: true in the config', () => {
-    expect(() => new Pool({ ...config, native: true })).toThrow(unsupported)
+    expect(() => new Pool({ ...config, native: true } as never)).toThrow(unsupported)
     expect(() => withIam({ ...config, native: true })).toThrow(unsupported)
   })
 
