@@ -5,7 +5,7 @@
  */
 import { randomInt } from 'node:crypto'
 import { createServer, type Server, type Socket } from 'node:net'
-import { TLSSocket } from 'node:tls'
+import { createSecureContext, TLSSocket } from 'node:tls'
 import type { FrontContext } from '../internal-types.js'
 import { ChannelClosedError, PacketChannel } from './mysql-channel.js'
 import {
@@ -87,6 +87,8 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
     parseMysqlUpstreamUrl(ctx.upstream),
     options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
   )
+  // Parsing the key and certificate once instead of per connection keeps TLS setup off the hot path.
+  const secureContext = createSecureContext({ key: ctx.tls.key, cert: ctx.tls.cert })
   let nextConnectionId = 1
   /** Connections in the connection phase (or closing after a refusal); relayed ones belong to `gate.track`. */
   const pending = new Set<Socket>()
@@ -181,7 +183,7 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
       const early = plain.detach()
       if (socket.readableEnded) throw new ChannelClosedError('client left after its SSLRequest')
       if (early.length > 0) socket.unshift(early)
-      tls = new TLSSocket(socket, { isServer: true, key: ctx.tls.key, cert: ctx.tls.cert })
+      tls = new TLSSocket(socket, { isServer: true, secureContext })
       tls.on('error', () => abort(tlsUp ? 'disconnect' : 'tls'))
       tls.once('secure', () => {
         tlsUp = true
