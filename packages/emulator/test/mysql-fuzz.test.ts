@@ -5,12 +5,7 @@ import mysql from 'mysql2/promise'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Cap, encodeHandshakeResponse } from '../src/mysql/mysql-handshake.js'
 import { encodePacket } from '../src/mysql/mysql-packets.js'
-import {
-  iamOptions,
-  type MysqlEmulator,
-  requireMysql,
-  startMysqlEmulator,
-} from './fixtures/mysql-env.js'
+import { iamOptions, type MysqlEmulator, requireMysql, startMysqlEmulator } from './fixtures/mysql-env.js'
 
 const available = await requireMysql()
 
