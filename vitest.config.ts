@@ -5,6 +5,6 @@ export default defineConfig({
   test: {
     projects: ['packages/*/vitest.config.ts'],
     allowOnly: !process.env.CI,
-    reporters: ['default'],
+    reporters: ['default', './scripts/summary-reporter.ts'],
   },
 })
