@@ -17,6 +17,8 @@ export default class SummaryReporter implements Reporter {
     }
     // An unhandled error fails the run even when every test passed; count it so the line agrees.
     counts.failed += unhandledErrors.length
-    process.stdout.write(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`)
+    process.stdout.write(
+      `\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,
+    )
   }
 }
