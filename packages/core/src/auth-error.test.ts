@@ -1,3 +1,4 @@
+import { requireService, TEST_URLS } from '@rds-iam/test-services'
 import { describe, expect, it } from 'vitest'
 import { isAuthError } from './auth-error.js'
 
@@ -64,10 +65,9 @@ describe('isAuthError', () => {
 
 describe('isAuthError on real driver errors', () => {
   it('pg: a refused login (SQLSTATE 28000) from the local PostgreSQL', async (ctx) => {
-    const { PG_URL, requireService } = await import('./test-support/services.js')
-    await requireService(PG_URL, 'docker compose up -d postgres (or set PG_URL)', (note) => ctx.skip(note))
+    await requireService('postgres', { skip: (note) => ctx.skip(note) })
     const pg = (await import('pg')).default
-    const url = new URL(PG_URL)
+    const url = new URL(TEST_URLS.postgres)
     url.username = `no_such_role_${Math.random().toString(36).slice(2)}`
     const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000 })
     const err = await client.connect().catch((e: unknown) => e)
@@ -78,10 +78,9 @@ describe('isAuthError on real driver errors', () => {
   })
 
   it('mysql2: Access denied (errno 1045/1698) from the local MariaDB', async (ctx) => {
-    const { MYSQL_URL, requireService } = await import('./test-support/services.js')
-    await requireService(MYSQL_URL, 'docker compose up -d mysql (or set MYSQL_URL)', (note) => ctx.skip(note))
+    await requireService('mysql', { skip: (note) => ctx.skip(note) })
     const mysql = await import('mysql2/promise')
-    const url = new URL(MYSQL_URL)
+    const url = new URL(TEST_URLS.mysql)
     const err = await mysql
       .createConnection({
         host: url.hostname,

@@ -1,16 +1,12 @@
+import { START_COMMANDS, TEST_URLS } from '@rds-iam/test-services'
 import type { Engine } from './conformance-types.js'
 
 /** Upstream URLs, from env with the local-service defaults (DESIGN §7). */
-export const TEST_URLS = {
-  postgres: process.env.RDS_IAM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-  mysql: process.env.RDS_IAM_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
-} as const
+export { TEST_URLS }
 
 const HOW_TO_START: Record<Engine, string> = {
-  postgres:
-    'start PostgreSQL (`docker compose up -d postgres`, or `pg_ctlcluster 15 main start`) and/or set RDS_IAM_TEST_PG_URL; or leave it out with RDS_IAM_TEST_ENGINES=pglite,mysql',
-  mysql:
-    'start MySQL/MariaDB (`docker compose up -d mysql`, or `.ci/run` which starts the local MariaDB) and/or set RDS_IAM_TEST_MYSQL_URL; or leave it out with RDS_IAM_TEST_ENGINES=postgres,pglite',
+  postgres: `start PostgreSQL (${START_COMMANDS.postgres.local}, or ${START_COMMANDS.postgres.docker}) and/or set RDS_IAM_TEST_PG_URL; or leave it out with RDS_IAM_TEST_ENGINES=pglite,mysql`,
+  mysql: `start MariaDB/MySQL (${START_COMMANDS.mysql.local}, or ${START_COMMANDS.mysql.docker}) and/or set RDS_IAM_TEST_MYSQL_URL; or leave it out with RDS_IAM_TEST_ENGINES=postgres,pglite`,
   pglite:
     'PGlite is embedded (@electric-sql/pglite); reinstall dependencies with `npx -y pnpm@10.34.8 install`',
 }
