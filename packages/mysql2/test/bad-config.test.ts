@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net'
+import { type HangupServer, startHangupServer } from '@rds-iam/testkit'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createConnection, createPool, RdsIamError, withIam } from '../src/index.js'
 import { createConnection as createPromiseConnection } from '../src/promise.js'
@@ -6,18 +6,13 @@ import { createConnection as createPromiseConnection } from '../src/promise.js'
 // Every bad config is refused with RDS_IAM_INVALID_OPTIONS naming the fix, before any network
 // traffic: a listening socket counts connections to prove nothing was attempted.
 describe('bad config', () => {
-  let server: Server
+  let server: HangupServer
   let port: number
-  let connections = 0
   beforeAll(async () => {
-    server = createServer((socket) => {
-      connections += 1
-      socket.destroy()
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    port = (server.address() as { port: number }).port
+    server = await startHangupServer()
+    port = server.port
   })
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  afterAll(() => server.close())
 
   const base = () => ({ host: '127.0.0.1', port, user: 'app', database: 'db', iam: { region: 'us-east-1' } })
   const cases: [string, () => unknown, RegExp][] = [
@@ -52,14 +47,14 @@ describe('bad config', () => {
     expect(typed.code).toBe('RDS_IAM_INVALID_OPTIONS')
     expect(typed.hint.length).toBeGreaterThan(10)
     expect(`${typed.message} ${typed.hint}`).toMatch(mentions)
-    expect(connections).toBe(0)
+    expect(server.connections()).toBe(0)
   })
 
   test('the promise createConnection rejects the same way', async () => {
     await expect(createPromiseConnection({ ...base(), password: 'x' } as never)).rejects.toMatchObject({
       code: 'RDS_IAM_INVALID_OPTIONS',
     })
-    expect(connections).toBe(0)
+    expect(server.connections()).toBe(0)
   })
 
   test('ssl: false without insecure → RDS_IAM_INSECURE_TRANSPORT', () => {

@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:net'
 import { inspect } from 'node:util'
 import { type Emulator, startEmulator } from '@rds-iam/emulator'
-import { TEST_URLS } from '@rds-iam/testkit'
+import { type HangupServer, startHangupServer, TEST_URLS } from '@rds-iam/testkit'
 import type { Connection } from 'mysql2'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import {
@@ -155,19 +154,14 @@ describe('retry on authentication failure', () => {
 })
 
 describe('errors that are not authentication failures are never retried', () => {
-  let server: Server
-  let connections = 0
+  let server: HangupServer
   beforeAll(async () => {
-    server = createServer((socket) => {
-      connections += 1
-      socket.destroy()
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    server = await startHangupServer()
   })
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  afterAll(() => server.close())
 
   test('a dropped socket fails once, untyped, with one connection attempt', async () => {
-    const port = (server.address() as { port: number }).port
+    const port = server.port
     const error = await createPromiseConnection({
       host: '127.0.0.1',
       port,
@@ -179,6 +173,6 @@ describe('errors that are not authentication failures are never retried', () => 
     )
     expect(error).toBeInstanceOf(Error)
     expect(error).not.toBeInstanceOf(RdsIamError)
-    expect(connections).toBe(1)
+    expect(server.connections()).toBe(1)
   })
 })

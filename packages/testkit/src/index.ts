@@ -9,5 +9,7 @@ export type {
   Row,
 } from './conformance-types.js'
 export { howToStart, selectedEngines, TEST_URLS } from './engine-env.js'
+export type { HangupServer } from './hangup-server.js'
+export { startHangupServer } from './hangup-server.js'
 export type { RawDatabase } from './raw-database.js'
 export { openRaw, RAW_USER } from './raw-database.js'
