@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsdown'
+import { libraryConfig } from '../../tsdown.base.ts'
 
-export default defineConfig({
-  // index: the programmatic main() for tests and wrappers; bin: the `rds-iam` executable.
-  entry: ['src/index.ts', 'src/bin.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  platform: 'node',
-  target: 'node20',
-})
+// index: the programmatic main() for tests and wrappers; bin: the `rds-iam` executable.
+export default libraryConfig({ entry: ['src/index.ts', 'src/bin.ts'] })

@@ -1,11 +1,4 @@
-import { defineConfig } from 'tsdown'
+import { libraryConfig } from '../../tsdown.base.ts'
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/promise.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  platform: 'node',
-  target: 'node20',
-})
+// `@rds-iam/mysql2/promise` mirrors `mysql2/promise`.
+export default libraryConfig({ entry: ['src/index.ts', 'src/promise.ts'] })
