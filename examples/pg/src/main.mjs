@@ -2,7 +2,7 @@
 // @rds-iam/emulator in front of an embedded PostgreSQL (PGlite). Offline, no database server.
 // Set RDS_IAM_DEMO_PG_URL=postgres://… to put a real PostgreSQL behind the emulator instead.
 import { startEmulator } from '@rds-iam/emulator'
-import { Pool } from '@rds-iam/pg'
+import { getTokenProvider, Pool } from '@rds-iam/pg'
 import pg from 'pg'
 
 const upstream = process.env.RDS_IAM_DEMO_PG_URL
@@ -31,7 +31,10 @@ try {
   const { rows } = await pool.query(
     'select count(*)::int as orders, current_user, version() as server from demo_orders',
   )
-  console.log(`\n${rows[0].orders} orders stored through ${pool.totalCount} IAM-authenticated connection(s)`)
+  const { signed, hits, inflightJoins } = getTokenProvider(pool).stats()
+  console.log(
+    `\n${rows[0].orders} orders stored; tokens signed: ${signed} (cache hits ${hits}, joined ${inflightJoins}) for ${pool.totalCount} connection(s)`,
+  )
   console.log(`server: ${rows[0].server.split(' on ')[0]}`)
 
   const stats = emu.stats()
