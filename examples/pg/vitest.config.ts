@@ -1,5 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { packageProject } from '../../vitest.shared.ts'
 
-export default defineProject({
-  test: { name: 'example-pg', include: ['test/**/*.test.ts'], testTimeout: 90_000 },
-})
+export default packageProject('example-pg', { testTimeout: 90_000 })

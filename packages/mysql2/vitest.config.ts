@@ -1,15 +1,9 @@
-import { defineProject } from 'vitest/config'
+import { packageProject } from '../../vitest.shared.ts'
 
-export default defineProject({
-  resolve: { conditions: ['dev-source'] },
-  ssr: { resolve: { conditions: ['dev-source'] } },
-  test: {
-    name: 'mysql2',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    // Conformance cases wait for forced token expiry and run storms against real servers.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    // The files share one local MariaDB; serial files keep storms from skewing each other's counts.
-    fileParallelism: false,
-  },
+export default packageProject('mysql2', {
+  // Conformance cases wait for forced token expiry and run storms against real servers.
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  // The files share one local MariaDB; serial files keep storms from skewing each other's counts.
+  fileParallelism: false,
 })

@@ -1,10 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { packageProject } from '../../vitest.shared.ts'
 
-export default defineProject({
-  resolve: { conditions: ['dev-source'] },
-  ssr: { resolve: { conditions: ['dev-source'] } },
-  test: {
-    name: 'test-services',
-    include: ['src/**/*.test.ts'],
-  },
-})
+export default packageProject('test-services')
