@@ -1,6 +1,8 @@
 export { isAuthError } from './auth-error.js'
 export { authFailureHint, withAuthRetry } from './auth-retry.js'
 export { type RdsIamErrorCode, RdsIamErrorCodes } from './codes.js'
+export type { ConnectionAuth, ConnectionAuthContext, ConnectionAuthInput } from './connection-auth.js'
+export { createConnectionAuth } from './connection-auth.js'
 export type {
   AwsCredentials,
   AwsCredentialsProvider,

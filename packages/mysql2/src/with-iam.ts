@@ -1,11 +1,10 @@
 import {
-  createTokenProvider,
+  createConnectionAuth,
   type IamOption,
   normalizeIamOptions,
   RdsIamError,
   resolveTls,
   type TokenProvider,
-  throttleNewConnection,
 } from '@rds-iam/core'
 import { recoverError, rememberError } from './error-recovery.js'
 import type { PreparedIam } from './internal-types.js'
@@ -99,28 +98,18 @@ export function prepareIamConfig(input: unknown, iamByDefault: boolean): Prepare
   if (uri !== undefined && uri !== null && uri !== '') {
     Object.assign(merged, parseUri(uri))
   }
-  if (merged.password !== undefined && merged.password !== null && merged.password !== '') {
-    throw invalid(
-      '`iam` cannot be combined with `password`: the IAM token is the password',
-      'remove `password` (and any password in `uri`), or remove `iam` to log in with a password',
-    )
-  }
-  delete merged.password
   if (merged.socketPath) {
     throw invalid(
       '`socketPath` cannot carry an IAM login',
       'remove socketPath and set `host` to the RDS endpoint',
     )
   }
-  const host = merged.host
-  if (typeof host !== 'string' || host === '') {
-    throw invalid('no host to connect to', 'set `host` (the RDS/Aurora endpoint) or a `uri` with a host')
-  }
-  const port = toPort(merged.port ?? 3306)
-  const user = merged.user
-  if (typeof user !== 'string' || user === '') {
-    throw invalid('no user: the token is signed for a database user', 'set `user` to the IAM database user')
-  }
+  const auth = createConnectionAuth(
+    { host: merged.host, port: merged.port, user: merged.user, password: merged.password, iam },
+    { defaultPort: 3306, urlOption: 'uri' },
+  )
+  delete merged.password
+  const { hostname: host, port, username: user, provider } = auth
   // mysql2's own profile name is the user's explicit choice (DESIGN §10 explains why it is not the default).
   const userSsl = rest.ssl !== undefined ? rest.ssl : merged.ssl
   const ssl = typeof userSsl === 'string' && userSsl !== 'disable' ? userSsl : resolveTls(userSsl, iam)
@@ -129,14 +118,10 @@ export function prepareIamConfig(input: unknown, iamByDefault: boolean): Prepare
     throw invalid('`authPlugins` must be an object', 'pass authPlugins as { name: plugin } or leave it out')
   }
 
-  const provider = createTokenProvider({ hostname: host, port, username: user, ...iam })
-  const endpointKey = `${iam.signingHostname ?? host}:${iam.signingPort ?? port}`
-  const perSecond = iam.maxNewConnectionsPerSecond
   // RDS switches every IAM login to mysql_clear_password; mysql2 calls this once per connection.
   const mysql_clear_password = () => async () => {
     try {
-      await throttleNewConnection(endpointKey, perSecond)
-      return Buffer.from(`${await provider.getToken()}\0`)
+      return Buffer.from(`${await auth.nextToken()}\0`)
     } catch (err) {
       // mysql2 overwrites `code` on errors thrown by a plugin; wrap so the RdsIamError stays intact.
       throw wrapPluginError(err)
@@ -198,14 +183,6 @@ function parseUri(uri: unknown): Record<string, unknown> {
     }
   }
   return out
-}
-
-function toPort(value: unknown): number {
-  const port = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw invalid(`port ${JSON.stringify(value)} is not a TCP port`, 'set `port` to a number such as 3306')
-  }
-  return port
 }
 
 function invalid(message: string, hint: string): RdsIamError {

@@ -1,12 +1,11 @@
 import {
-  createTokenProvider,
+  createConnectionAuth,
   type IamOption,
   type IamOptions,
   normalizeIamOptions,
   RdsIamError,
   resolveTls,
   type TokenProvider,
-  throttleNewConnection,
   unsupportedDriver,
 } from '@rds-iam/core'
 import { parseConnectionString } from './connection-string.js'
@@ -118,44 +117,24 @@ export function prepareIamConfig(
     urlSsl = parsed.ssl
   }
 
-  if (merged.password !== undefined && merged.password !== null && merged.password !== '') {
-    throw invalid(
-      '`iam` cannot be combined with `password`: the IAM token is the password',
-      'remove `password` from the config (or remove `iam` to log in with a password)',
-    )
-  }
-
-  const host = merged.host ?? process.env.PGHOST
-  if (typeof host !== 'string' || host === '') {
-    throw invalid(
-      'no host to connect to',
-      'set `host` (the RDS/Aurora endpoint) or a connectionString with a host',
-    )
-  }
-  if (host.startsWith('/')) {
-    throw invalid(
-      `host "${host}" is a Unix socket; IAM tokens need a TCP endpoint`,
-      'set `host` to the RDS endpoint name',
-    )
-  }
-  const port = toPort(merged.port ?? process.env.PGPORT ?? 5432)
-  const user = merged.user ?? process.env.PGUSER
-  if (typeof user !== 'string' || user === '') {
-    throw invalid('no user: the token is signed for a database user', 'set `user` to the IAM database user')
-  }
+  const auth = createConnectionAuth(
+    {
+      host: merged.host ?? process.env.PGHOST,
+      port: merged.port ?? process.env.PGPORT,
+      user: merged.user ?? process.env.PGUSER,
+      password: merged.password,
+      iam,
+    },
+    { defaultPort: 5432, urlOption: 'connectionString' },
+  )
+  const { hostname: host, port, username: user, provider } = auth
 
   const userSsl = rest.ssl !== undefined ? rest.ssl : urlSsl
   const ssl = resolveTls(userSsl, iam)
 
-  const provider = createTokenProvider({ hostname: host, port, username: user, ...iam })
-  const endpointKey = `${iam.signingHostname ?? host}:${iam.signingPort ?? port}`
-  const perSecond = iam.maxNewConnectionsPerSecond
   // pg calls this once per new physical connection, so every connection gets a current token and
   // the limiter sees every IAM login.
-  const password = async (): Promise<string> => {
-    await throttleNewConnection(endpointKey, perSecond)
-    return provider.getToken()
-  }
+  const password = (): Promise<string> => auth.nextToken()
   // pg-native cannot call a password function and would stringify it into its libpq string;
   // turning that into a typed error beats a confusing authentication failure.
   Object.defineProperty(password, 'toString', {
@@ -167,14 +146,6 @@ export function prepareIamConfig(
   const config: Record<string, unknown> = { ...merged, host, port, user, password, ssl }
   rememberProvider(config, provider)
   return { config, provider, iam }
-}
-
-function toPort(value: unknown): number {
-  const port = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw invalid(`port ${JSON.stringify(value)} is not a TCP port`, 'set `port` to a number such as 5432')
-  }
-  return port
 }
 
 function invalid(message: string, hint: string): RdsIamError {

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest'
+import { createConnectionAuth } from './connection-auth.js'
+import { RdsIamError } from './rds-iam-error.js'
+import { RDS_HOST, STATIC_CREDS, uniqueUser } from './test-support/unique.js'
+import { verifyRdsToken } from './test-support/verify-sigv4.js'
+
+const context = { defaultPort: 5432, urlOption: 'connectionString' }
+const iam = { credentials: STATIC_CREDS }
+
+function refusal(make: () => unknown): RdsIamError {
+  try {
+    make()
+  } catch (err) {
+    expect(err).toBeInstanceOf(RdsIamError)
+    return err as RdsIamError
+  }
+  throw new Error('expected RDS_IAM_INVALID_OPTIONS')
+}
+
+describe('createConnectionAuth: a driver config checked before any network traffic', () => {
+  it.each([
+    [
+      'a password next to iam',
+      { host: RDS_HOST, user: 'app', password: 'secret' },
+      /password.*connectionString/s,
+    ],
+    [
+      'a password function next to iam',
+      { host: RDS_HOST, user: 'app', password: async () => 'x' },
+      /password/,
+    ],
+    ['no host', { user: 'app' }, /host.*connectionString/s],
+    ['a Unix socket host', { host: '/var/run/postgresql', user: 'app' }, /Unix socket/],
+    ['a port that is not a number', { host: RDS_HOST, user: 'app', port: 'abc' }, /port.*5432/s],
+    ['a port out of range', { host: RDS_HOST, user: 'app', port: 70000 }, /port/],
+    ['no user', { host: RDS_HOST }, /user/],
+  ])('%s → RDS_IAM_INVALID_OPTIONS naming the fix', (_name, input, mentions) => {
+    const err = refusal(() =>
+      createConnectionAuth({ port: undefined, user: undefined, ...input, iam } as never, context),
+    )
+    expect(err.code).toBe('RDS_IAM_INVALID_OPTIONS')
+    expect(`${err.message} ${err.hint}`).toMatch(mentions)
+  })
+
+  it('uses the driver default port and accepts a numeric port string, as drivers do', () => {
+    const user = uniqueUser()
+    expect(createConnectionAuth({ host: RDS_HOST, port: undefined, user, iam }, context).port).toBe(5432)
+    expect(createConnectionAuth({ host: RDS_HOST, port: ' 6432 ', user, iam }, context).port).toBe(6432)
+  })
+
+  it('hands every new connection a verified token for the endpoint, from one signing', async () => {
+    const user = uniqueUser()
+    const auth = createConnectionAuth({ host: RDS_HOST, port: 5432, user, iam }, context)
+    const tokens = await Promise.all([auth.nextToken(), auth.nextToken(), auth.nextToken()])
+    expect(new Set(tokens).size).toBe(1)
+    const verdict = verifyRdsToken(tokens[0]!, {
+      secretAccessKey: STATIC_CREDS.secretAccessKey,
+      endpoint: `${RDS_HOST}:5432`,
+      region: 'eu-west-1',
+      user,
+    })
+    expect(verdict).toMatchObject({ ok: true })
+    expect(auth.provider.stats().signed).toBe(1)
+  })
+})
