@@ -45,6 +45,8 @@ function sleep(ms: number): Promise<void> {
  * Runs `attempt`; when it fails with an authentication error, invalidates the token, backs off
  * (exponential, full jitter, capped) and tries again. Other errors pass through unchanged. After
  * the last attempt: `RdsIamError('RDS_IAM_AUTH_FAILED')` with a hint and the driver error as `cause`.
+ * `attempt` is told its number and whether it is the last, so a caller can clean up only
+ * between attempts without knowing the policy's defaults.
  *
  * @example
  * ```ts
@@ -52,7 +54,7 @@ function sleep(ms: number): Promise<void> {
  * ```
  */
 export async function withAuthRetry<T>(
-  attempt: (attemptNumber: number) => Promise<T>,
+  attempt: (attemptNumber: number, isLastAttempt: boolean) => Promise<T>,
   provider: TokenProvider,
   policy?: RetryPolicy,
 ): Promise<T> {
@@ -61,7 +63,7 @@ export async function withAuthRetry<T>(
   const cap = policy?.maxDelayMs ?? DEFAULT_MAX_DELAY_MS
   for (let n = 1; ; n++) {
     try {
-      return await attempt(n)
+      return await attempt(n, n >= maxAttempts)
     } catch (err) {
       if (!isAuthError(err)) throw err
       provider.invalidate()

@@ -27,6 +27,26 @@ function setup() {
 const fast = { baseDelayMs: 1, maxDelayMs: 2 }
 
 describe('withAuthRetry', () => {
+  it('tells each attempt whether it is the last, from the policy or the default of 3', async () => {
+    const { provider, username } = setup()
+    for (const [policy, expected] of [
+      [fast, [false, false, true]],
+      [{ ...fast, maxAttempts: 2 }, [false, true]],
+    ] as const) {
+      const lastFlags: boolean[] = []
+      const outcome = await withAuthRetry(
+        async (_n, isLast) => {
+          lastFlags.push(isLast)
+          throw pamError(username)
+        },
+        provider,
+        policy,
+      ).catch((err: unknown) => err)
+      expect(outcome).toBeInstanceOf(RdsIamError)
+      expect(lastFlags).toEqual(expected)
+    }
+  })
+
   it('retries an auth failure with a fresh token and succeeds', async () => {
     const { signer, provider, username } = setup()
     const seen: string[] = []

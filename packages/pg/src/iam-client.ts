@@ -17,8 +17,6 @@ type Internals = {
     stream?: { destroy(): void }
   }
 }
-// Core's default (RetryPolicy docs); only used to know whether a failed attempt is the last one.
-const DEFAULT_MAX_ATTEMPTS = 3
 const clientClasses = new WeakMap<PgModuleLike, ClientClass>()
 // EventEmitter state stays (the user's listeners), and queries queued before connect() stay queued.
 const KEEP_ON_RESET = new Set(['_events', '_eventsCount', '_maxListeners', '_queryQueue'])
@@ -53,18 +51,15 @@ export function createClientClass(pg: PgModuleLike): ClientClass {
     override connect(callback: ((err: Error) => void) | ((err: null, c: PgClient) => void)): void
     override connect(callback?: (...args: never[]) => void): Promise<PgClient> | undefined {
       const { provider, iam, config } = state.get(this)!
-      const maxAttempts = Math.max(1, iam.retry?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
-      let attempts = 0
       const run = withAuthRetry(
-        async () => {
-          attempts += 1
-          if (attempts > 1) resetForReconnect(this as PgClient, Base, config)
+        async (attempt, isLastAttempt) => {
+          if (attempt > 1) resetForReconnect(this as PgClient, Base, config)
           try {
             await super.connect()
           } catch (err) {
             // Detach before the dead connection reports 'end', so a retried attempt is invisible
             // to the caller's listeners; the last failure behaves exactly like pg.
-            if (attempts < maxAttempts && isAuthError(err)) detachConnection(this as PgClient)
+            if (!isLastAttempt && isAuthError(err)) detachConnection(this as PgClient)
             throw err
           }
           return this as PgClient
