@@ -13,6 +13,7 @@ export type {
 } from './iam-options.js'
 export { normalizeIamOptions } from './iam-options.js'
 export type { SignFn, SignRequest, TokenProviderHooks } from './internal-types.js'
+export { requirePeer } from './peer-dependency.js'
 export { DEFAULT_MAX_NEW_CONNECTIONS_PER_SECOND, throttleNewConnection } from './rate-limit.js'
 export type { RdsEndpointKind, RdsHostnameInfo } from './rds-hostname.js'
 export { parseRdsHostname } from './rds-hostname.js'

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module'
-import { RdsIamError } from '@rds-iam/core'
+import { requirePeer } from '@rds-iam/core'
 import type { Mysql2ModuleLike, Mysql2PromiseModuleLike } from './internal-types.js'
 
 let callbackApi: Mysql2ModuleLike | undefined
@@ -21,14 +20,9 @@ export function loadMysql2Promise(): Mysql2PromiseModuleLike {
 }
 
 function load(id: string): unknown {
-  try {
-    return createRequire(import.meta.url)(id)
-  } catch (cause) {
-    throw new RdsIamError(
-      'RDS_IAM_UNSUPPORTED_DRIVER',
-      `${id} could not be loaded`,
-      'install it beside @rds-iam/mysql2 (npm install mysql2), or pass your copy: createPool(config, { mysql2 })',
-      { cause },
-    )
-  }
+  return requirePeer(
+    id,
+    import.meta.url,
+    'install it beside @rds-iam/mysql2 (npm install mysql2), or pass your copy: createPool(config, { mysql2 })',
+  )
 }

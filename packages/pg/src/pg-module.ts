@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module'
-import { RdsIamError, unsupportedDriver } from '@rds-iam/core'
+import { requirePeer, unsupportedDriver } from '@rds-iam/core'
 import type { PgModuleLike } from './internal-types.js'
 
 let resolved: PgModuleLike | undefined
@@ -10,18 +9,11 @@ let resolved: PgModuleLike | undefined
  * loaded on first use, so importing `withIam` alone never loads pg.
  */
 export function loadPg(): PgModuleLike {
-  if (resolved) return resolved
-  try {
-    const require = createRequire(import.meta.url)
-    resolved = require('pg') as PgModuleLike
-  } catch (cause) {
-    throw new RdsIamError(
-      'RDS_IAM_UNSUPPORTED_DRIVER',
-      'pg could not be loaded',
-      'install it beside @rds-iam/pg (npm install pg), or pass your copy: createPool(config, { pg })',
-      { cause },
-    )
-  }
+  resolved ??= requirePeer<PgModuleLike>(
+    'pg',
+    import.meta.url,
+    'install it beside @rds-iam/pg (npm install pg), or pass your copy: createPool(config, { pg })',
+  )
   return resolved
 }
 
