@@ -4,9 +4,10 @@
  * the shared gate, logs in upstream and then relays bytes unchanged.
  */
 import { randomInt } from 'node:crypto'
-import { createServer, type Server, type Socket } from 'node:net'
+import type { Server, Socket } from 'node:net'
 import { createSecureContext, TLSSocket } from 'node:tls'
 import type { FrontContext } from '../internal-types.js'
+import { createFrontServer, type LoginPhase } from '../login-phase.js'
 import { ChannelClosedError, PacketChannel } from './mysql-channel.js'
 import {
   Cap,
@@ -90,69 +91,35 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
   // Parsing the key and certificate once instead of per connection keeps TLS setup off the hot path.
   const secureContext = createSecureContext({ key: ctx.tls.key, cert: ctx.tls.cert })
   let nextConnectionId = 1
-  /** Connections in the connection phase (or closing after a refusal); relayed ones belong to `gate.track`. */
-  const pending = new Set<Socket>()
 
-  const server = createServer((socket) => {
-    pending.add(socket)
-    serve(socket, nextConnectionId++)
-  })
-  // server.close() waits for every connection to end, but only relayed ones are tracked by the
-  // gate (and destroyed by stop()); connections still logging in are ours to end.
-  const close = server.close.bind(server)
-  server.close = (callback?: (err?: Error) => void) => {
-    upstream.close()
-    for (const s of pending) s.destroy()
-    return close(callback)
-  }
+  const server = createFrontServer(
+    { gate: ctx.gate, handshakeTimeoutMs, onClose: () => upstream.close() },
+    (socket, phase) => serve(socket, phase, nextConnectionId++),
+  )
 
-  function serve(socket: Socket, connectionId: number): void {
-    socket.setNoDelay(true)
+  function serve(socket: Socket, phase: LoginPhase, connectionId: number): void {
     const host = clientHost(socket)
-    let finished = false
     let tls: TLSSocket | undefined
     let tlsUp = false
     let stage = 'greeting'
 
-    const finish = () => {
-      finished = true
-      clearTimeout(timer)
-    }
-    const abort = (kind: string) => {
-      if (finished) return
-      finish()
-      ctx.gate.protocolError(kind)
-      tls?.destroy()
-      socket.destroy()
-    }
+    const { finish, abort } = phase
     /** Sends a final ERR packet and closes, as the server does after a failed login. */
-    const refuse = (seq: number, payload: Buffer) => {
-      finish()
-      const s = tls ?? socket
-      s.end(encodePacket(seq, payload))
-      // A client that never reads its ERR must not keep the socket forever.
-      setTimeout(() => s.destroy(), 1_000).unref()
-    }
-    const timer = setTimeout(() => abort('timeout'), handshakeTimeoutMs)
-    // Errors are reported through the channel or the close; this keeps none unhandled.
-    socket.on('error', () => {})
-    socket.on('close', () => {
-      pending.delete(socket)
-      abort(stage === 'greeting' ? 'early-close' : 'disconnect')
-    })
+    const refuse = (seq: number, payload: Buffer) => phase.refuse(tls ?? socket, encodePacket(seq, payload))
+    socket.on('close', () => abort(stage === 'greeting' ? 'early-close' : 'disconnect'))
 
     const run = async () => {
       let profile: ServerGreeting
       try {
         profile = await upstream.profile()
       } catch (err) {
-        if (finished) return
+        if (phase.settled) return
         ctx.gate.log(`mysql: ${(err as Error).message}`)
         ctx.gate.protocolError('upstream')
         refuse(0, encodeErrPayload(ER_UNKNOWN_ERROR, 'HY000', `rds-iam emulator: ${(err as Error).message}`))
         return
       }
-      if (finished) return
+      if (phase.settled) return
       const offered = offeredCapabilities(profile.capabilities)
       const scramble = printableScramble()
       const plain = new PacketChannel(socket, DEFAULTS.maxPreAuthPacket)
@@ -184,6 +151,7 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
       if (socket.readableEnded) throw new ChannelClosedError('client left after its SSLRequest')
       if (early.length > 0) socket.unshift(early)
       tls = new TLSSocket(socket, { isServer: true, secureContext })
+      phase.useTls(tls)
       tls.on('error', () => abort(tlsUp ? 'disconnect' : 'tls'))
       tls.once('secure', () => {
         tlsUp = true
@@ -215,7 +183,7 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
       stage = 'verdict'
       // The client has said all it has to say; authorization (which may carry an injected
       // latency) and the upstream login are bounded on their own, as in the PostgreSQL front.
-      clearTimeout(timer)
+      phase.stopHandshakeTimer()
       const verdict = await ctx.gate.authorize({
         engine: 'mysql',
         user: response.user,
@@ -223,7 +191,7 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
         password: token.toString('utf8'),
         remoteAddress: host,
       })
-      if (finished) return
+      if (phase.settled) return
       if (!verdict.ok) {
         refuse(seq, accessDenied(response.user, host, token.length > 0))
         return
@@ -255,7 +223,7 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
           ...(response.connectAttrs ? { connectAttrs: response.connectAttrs } : {}),
         })
       } catch (err) {
-        if (finished) return
+        if (phase.settled) return
         const e = err as Error
         ctx.gate.log(`mysql: upstream login for '${response.user}' failed: ${e.message}`)
         const serverError = err instanceof UpstreamLoginError ? err.serverError : undefined
@@ -268,13 +236,12 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
         return
       }
       const up = session.socket
-      if (finished) {
+      if (phase.settled) {
         up.destroy()
         return
       }
-      finish()
       // From here on the gate tracks the session; stop() ends it through dropConnections().
-      pending.delete(socket)
+      finish()
       up.setNoDelay(true)
       const pipelined = secure.detach()
       const endBoth = () => {
@@ -294,7 +261,7 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
     }
 
     run().catch((err: unknown) => {
-      if (finished) return
+      if (phase.settled) return
       if (err instanceof MysqlProtocolError) abort(err.kind)
       else if (err instanceof ChannelClosedError) abort(stage === 'tls' ? 'tls' : 'disconnect')
       else {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { connect, createServer, type Server, type Socket } from 'node:net'
+import { connect, type Server, type Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import { createSecureContext, TLSSocket } from 'node:tls'
 import { serialize } from 'pg-protocol'
 import type { FrontContext } from '../internal-types.js'
+import { createFrontServer, type LoginPhase } from '../login-phase.js'
 import { HandshakeError, PacketReader } from './packet-reader.js'
 import {
   authenticationCleartextPassword,
@@ -32,8 +33,6 @@ const DEFAULTS = {
   upstreamTimeoutMs: 10_000,
   /** Before authentication no packet needs more: a token with a session token is ~2–3 KB. */
   maxPreAuthPacket: 10_240,
-  /** How long a refused client may take to read its ErrorResponse before the socket is destroyed. */
-  lingerMs: 1_000,
 } as const
 
 const PASSWORD_MESSAGE = 0x70 // 'p'
@@ -59,59 +58,29 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
   const target = parsePostgresUpstreamUrl(ctx.upstream)
   const secureContext = createSecureContext({ key: ctx.tls.key, cert: ctx.tls.cert })
   const { gate } = ctx
-  /** Connections still logging in; relayed ones belong to the gate (dropConnections, stop). */
-  const pending = new Set<Socket>()
   /** Emulator-issued BackendKeyData → the upstream's, so CancelRequests reach the right backend. */
   const cancelKeys = new Map<string, UpstreamKey>()
 
-  const server = createServer((socket) => {
-    pending.add(socket)
-    void serve(socket)
-  })
-  const close = server.close.bind(server)
-  server.close = (callback?: (err?: Error) => void) => {
-    for (const s of pending) s.destroy()
-    return close(callback)
-  }
+  const server = createFrontServer(
+    { gate, handshakeTimeoutMs, timeoutDetail: `no login within ${handshakeTimeoutMs} ms` },
+    (socket, phase) => void serve(socket, phase),
+  )
 
-  async function serve(socket: Socket): Promise<void> {
-    // Errors surface as 'close' and failed reads; an unhandled 'error' event would crash the process.
-    socket.on('error', noop)
-    socket.setNoDelay(true)
+  async function serve(socket: Socket, phase: LoginPhase): Promise<void> {
     const host = clientHost(socket)
     let stream: Socket = socket
     let tls: TLSSocket | undefined
     let reader = new PacketReader(socket)
-    let settled = false
-
-    const finish = (): void => {
-      settled = true
-      clearTimeout(timer)
-      pending.delete(socket)
-    }
-    const abort = (kind: string, detail?: string): void => {
-      if (settled) return
-      finish()
-      gate.protocolError(detail === undefined ? kind : `${kind} (${detail})`)
-      tls?.destroy()
-      socket.destroy()
-    }
+    const { finish, abort } = phase
     /** Sends a final ErrorResponse and closes, as the postmaster does after a refused login. */
-    const refuse = (frame: Buffer): void => {
-      finish()
-      stream.end(frame)
-      setTimeout(() => stream.destroy(), DEFAULTS.lingerMs).unref()
-    }
-    const timer = setTimeout(
-      () => abort('timeout', `no login within ${handshakeTimeoutMs} ms`),
-      handshakeTimeoutMs,
-    )
+    const refuse = (frame: Buffer): void => phase.refuse(stream, frame)
 
     try {
       if ((await reader.peek()) === TLS_HANDSHAKE_RECORD) {
         // Direct TLS (no SSLRequest): the ClientHello is already read, so TLS runs over a stream
         // that replays it. PostgreSQL 17 requires ALPN "postgresql" here; so does the emulator.
         tls = await upgradeToTls(replaying(socket, reader.detach()), secureContext, true)
+        phase.useTls(tls)
         stream = tls
         reader = new PacketReader(tls)
       }
@@ -129,6 +98,7 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
           reader.detach()
           socket.write('S')
           tls = await upgradeToTls(socket, secureContext)
+          phase.useTls(tls)
           stream = tls
           reader = new PacketReader(tls)
         } else if (packet.code === CANCEL_REQUEST_CODE) {
@@ -140,7 +110,7 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
         } else {
           break
         }
-        if (settled) return
+        if (phase.settled) return
         packet = parseStartupPacket(await reader.untyped(DEFAULTS.maxPreAuthPacket))
       }
 
@@ -210,7 +180,7 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
       }
 
       // Authorization (with its latency fault) and the upstream login have their own clocks.
-      clearTimeout(timer)
+      phase.stopHandshakeTimer()
       const verdict = await gate.authorize({
         engine: 'postgres',
         user,
