@@ -2,6 +2,7 @@ import { type IamOptions, isAuthError, type TokenProvider, withAuthRetry } from 
 import type { ClientConfig, Client as PgClient } from 'pg'
 import type { PgInjection } from './iam-pool.js'
 import type { PgModuleLike } from './internal-types.js'
+import { lazyPgClass } from './lazy-class.js'
 import { assertJsClient, loadPg } from './pg-module.js'
 import { type IamPgConfig, prepareIamConfig, rememberProvider } from './with-iam.js'
 
@@ -125,19 +126,7 @@ export function createClient(config: IamClientConfig, injection: PgInjection = {
  * await client.connect()
  * ```
  */
-export const Client: ClientClass = function Client(config: IamClientConfig) {
-  if (!new.target) throw new TypeError("Class constructor Client cannot be invoked without 'new'")
-  return createClient(config)
-} as unknown as ClientClass
-Object.defineProperty(Client, Symbol.hasInstance, {
-  value: (value: unknown) => {
-    try {
-      return value instanceof createClientClass(loadPg())
-    } catch {
-      return false
-    }
-  },
-})
+export const Client: ClientClass = lazyPgClass('Client', createClientClass)
 
 /** The type of a client made by {@link Client} / {@link createClient}: a `pg.Client`. */
 export type Client = PgClient

@@ -1,6 +1,7 @@
 import { type IamOptions, type TokenProvider, withAuthRetry } from '@rds-iam/core'
 import type { Pool as PgPool, PoolClient, PoolConfig } from 'pg'
 import type { PgModuleLike } from './internal-types.js'
+import { lazyPgClass } from './lazy-class.js'
 import { assertJsClient, loadPg } from './pg-module.js'
 import { type IamPgConfig, prepareIamConfig, rememberProvider } from './with-iam.js'
 
@@ -96,19 +97,7 @@ export function createPool(config: IamPoolConfig, injection: PgInjection = {}): 
  * const { rows } = await pool.query('select now()')
  * ```
  */
-export const Pool: PoolClass = function Pool(config: IamPoolConfig) {
-  if (!new.target) throw new TypeError("Class constructor Pool cannot be invoked without 'new'")
-  return createPool(config)
-} as unknown as PoolClass
-Object.defineProperty(Pool, Symbol.hasInstance, {
-  value: (value: unknown) => {
-    try {
-      return value instanceof createPoolClass(loadPg())
-    } catch {
-      return false
-    }
-  },
-})
+export const Pool: PoolClass = lazyPgClass('Pool', createPoolClass)
 
 function noop(): void {}
 
