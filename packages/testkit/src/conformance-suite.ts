@@ -11,6 +11,7 @@ import type {
   ConnectionSettings,
   Engine,
   PoolHandle,
+  Row,
 } from './conformance-types.js'
 import { howToStart, selectedEngines, TEST_URLS } from './engine-env.js'
 import { openRaw, RAW_USER, type RawDatabase } from './raw-database.js'
@@ -29,6 +30,8 @@ const RETRY = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 50 }
 // X-Amz-Date has one-second resolution; this wait makes any token older than a 1 s cap.
 const EXPIRY_CAP_SECONDS = 1
 const PAST_CAP_MS = 2100
+// After a failover the client side learns of closed sockets asynchronously (TLS close_notify, FIN).
+const DRIVER_NOTICE_MS = 200
 const TOKEN_MARKERS = ['X-Amz-Signature', 'X-Amz-Credential', 'Action=connect']
 
 interface EngineContext {
@@ -357,6 +360,44 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
           expect(emu.stats().accepted - before.accepted).toBeGreaterThanOrEqual(1)
         })
       })
+
+      caseTest(
+        'aged-pool-reconnect',
+        'a long-lived pool reconnects after its tokens aged and every connection dropped; no error reaches the app',
+        async () => {
+          const { emu } = c()
+          await withPool(4, async (pool) => {
+            // The pool's first connections log in with the first token, then sit idle in the pool.
+            const warm = await Promise.all(Array.from({ length: 4 }, () => pool.acquire()))
+            for (const conn of warm) await conn.query('select 1')
+            for (const conn of warm) await conn.release()
+            const signedBefore = pool.tokenStats().signed
+            const before = emu.stats()
+            // Fifteen minutes later, in effect: the cached token is past its age and a failover
+            // closes every connection, so the same pool has to log in again.
+            emu.faults.maxTokenAge(EXPIRY_CAP_SECONDS)
+            await sleep(PAST_CAP_MS)
+            emu.faults.dropConnections()
+            await waitUntil(() => emu.stats().open === 0)
+            // The server side is closed; give the driver a moment to see its sockets end, as an
+            // app that was idle would (no error may reach it after that).
+            await sleep(DRIVER_NOTICE_MS)
+            const outcomes = await Promise.allSettled(
+              Array.from({ length: 12 }, (_, i) => pool.query(`select ${i} as i`)),
+            )
+            const failures = outcomes.filter((o) => o.status === 'rejected')
+            expect(failures.map((f) => String((f as PromiseRejectedResult).reason))).toEqual([])
+            expect(outcomes.map((o) => Number((o as PromiseFulfilledResult<Row[]>).value[0]?.i))).toEqual(
+              Array.from({ length: 12 }, (_, i) => i),
+            )
+            const after = emu.stats()
+            expect(after.accepted - before.accepted).toBeGreaterThanOrEqual(1)
+            // The pool presented its aged token, was refused, and recovered with a new one.
+            expect(after.rejected.ExpiredToken - before.rejected.ExpiredToken).toBeGreaterThanOrEqual(1)
+            expect(pool.tokenStats().signed).toBeGreaterThan(signedBefore)
+          })
+        },
+      )
     })
 
     describe(`${name}: durability`, () => {
@@ -397,6 +438,15 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
       })
     })
   })
+}
+
+/** Polls `condition` (a state change the test waits for, never a timing assertion); fails after `limitMs`. */
+async function waitUntil(condition: () => boolean, limitMs = 5000): Promise<void> {
+  const started = Date.now()
+  while (!condition()) {
+    if (Date.now() - started > limitMs) throw new Error(`condition not reached within ${limitMs} ms`)
+    await sleep(20)
+  }
 }
 
 function totalRejected(stats: { rejected: Record<string, number> }): number {

@@ -14,6 +14,7 @@ export type ConformanceCase =
   | 'tls-required'
   | 'cold-storm'
   | 'failover-recovery'
+  | 'aged-pool-reconnect'
   | 'writes-across-expiry'
 
 /** What the suite hands an adapter to open a pool: driver-neutral connection settings. */
