@@ -1,11 +1,99 @@
 import { inspect } from 'node:util'
 import { type Emulator, startEmulator } from '@rds-iam/emulator'
-import { type HangupServer, startHangupServer, TEST_URLS } from '@rds-iam/testkit'
+import { type ConnectionSettings, runRetryCases, TEST_URLS } from '@rds-iam/testkit'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { Client, getTokenProvider, Pool, RdsIamError } from '../src/index.js'
+import { Client, getTokenProvider, Pool } from '../src/index.js'
 
-describe('retry on authentication failure', () => {
+const configOf = (s: ConnectionSettings) => ({
+  host: s.host,
+  port: s.port,
+  user: s.user,
+  database: s.database,
+  ssl: s.ssl,
+  iam: s.iam,
+})
+
+// Every way to connect retries the same way: the shared table of retry cases.
+runRetryCases({
+  adapter: 'pg',
+  engine: 'postgres',
+  entryPoints: [
+    {
+      name: 'Pool.query',
+      async run(s) {
+        const pool = new Pool({ ...configOf(s), max: 2 })
+        try {
+          return (await pool.query('select 1 as one')).rows
+        } finally {
+          await pool.end()
+        }
+      },
+    },
+    {
+      name: 'Pool.connect',
+      async run(s) {
+        const pool = new Pool({ ...configOf(s), max: 2 })
+        try {
+          const client = await pool.connect()
+          try {
+            return (await client.query('select 1 as one')).rows
+          } finally {
+            client.release()
+          }
+        } finally {
+          await pool.end()
+        }
+      },
+    },
+    {
+      name: 'Pool.query(callback)',
+      async run(s) {
+        const pool = new Pool({ ...configOf(s), max: 2 })
+        try {
+          return await new Promise((resolve, reject) =>
+            pool.query('select 1 as one', (err, res) => (err ? reject(err) : resolve(res.rows))),
+          )
+        } finally {
+          await pool.end()
+        }
+      },
+    },
+    {
+      name: 'Client.connect',
+      async run(s) {
+        const client = new Client(configOf(s))
+        await client.connect()
+        try {
+          return (await client.query('select 1 as one')).rows
+        } finally {
+          await client.end()
+        }
+      },
+    },
+  ],
+  expectAuthCause: (cause) => expect((cause as { code?: string }).code).toBe('28000'),
+  async connectToHangup({ host, port }) {
+    const client = new Client({
+      host,
+      port,
+      user: 'app',
+      ssl: false,
+      iam: {
+        region: 'us-east-1',
+        insecure: true,
+        credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
+      },
+    })
+    return client.connect().then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+  },
+})
+
+// What only pg's objects can show: a retried Client is the same object, listeners intact.
+describe('pg objects across retries', () => {
   let emu: Emulator
   beforeAll(async () => {
     emu = await startEmulator({ engine: 'postgres', upstream: TEST_URLS.postgres })
@@ -82,48 +170,5 @@ describe('retry on authentication failure', () => {
     } finally {
       await pool.end()
     }
-  })
-
-  test('the final failure is RDS_IAM_AUTH_FAILED with the driver error as cause (SQLSTATE 28000)', async () => {
-    const client = new Client(settings())
-    emu.faults.rejectNext(10)
-    const error = await client.connect().then(
-      () => undefined,
-      (err: unknown) => err,
-    )
-    expect(error).toBeInstanceOf(RdsIamError)
-    expect((error as RdsIamError).code).toBe('RDS_IAM_AUTH_FAILED')
-    expect(((error as RdsIamError).cause as { code?: string }).code).toBe('28000')
-    expect(inspect(error, { depth: 6 })).not.toContain('X-Amz-Signature')
-  })
-})
-
-describe('errors that are not authentication failures are never retried', () => {
-  let server: HangupServer
-  beforeAll(async () => {
-    server = await startHangupServer()
-  })
-  afterAll(() => server.close())
-
-  test('a dropped socket fails once, untyped, with one connection attempt', async () => {
-    const port = server.port
-    const client = new Client({
-      host: '127.0.0.1',
-      port,
-      user: 'app',
-      ssl: false,
-      iam: {
-        region: 'us-east-1',
-        insecure: true,
-        credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
-      },
-    })
-    const error = await client.connect().then(
-      () => undefined,
-      (err: unknown) => err,
-    )
-    expect(error).toBeInstanceOf(Error)
-    expect(error).not.toBeInstanceOf(RdsIamError)
-    expect(server.connections()).toBe(1)
   })
 })

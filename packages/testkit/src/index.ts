@@ -1,3 +1,11 @@
+export type {
+  BadConfigCase,
+  CountingEndpoint,
+  DistSmoke,
+  RetryCases,
+  RetryEntryPoint,
+} from './adapter-cases.js'
+export { runBadConfigCases, runDistSmoke, runRetryCases } from './adapter-cases.js'
 export { APP_USER, DENIED_USER, runConformance } from './conformance-suite.js'
 export type {
   ConformanceCase,
