@@ -24,7 +24,6 @@ describe('isAuthError', () => {
   it.each([
     ['pg PAM failure (28000)', pgPam],
     ['pg password failure (28P01)', pgPassword],
-    ['pg no-TLS rejection (28000)', pgNoSsl],
     ['PAM message without a code', new Error('FATAL: PAM authentication failed for user "x"')],
     ['mysql 1045', mysqlDenied],
     ['mysql errno only', Object.assign(new Error('denied'), { errno: 1045 })],
@@ -45,6 +44,9 @@ describe('isAuthError', () => {
     ['connection refused', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
     ['pg syntax error', Object.assign(new Error('syntax error'), { code: '42601' })],
     ['mysql unknown database', Object.assign(new Error('Unknown database'), { errno: 1049 })],
+    // A TLS refusal: a new token cannot fix it (issue 8, item 10).
+    ['pg no-TLS rejection (28000)', pgNoSsl],
+    ['pg no-TLS rejection wrapped by an ORM', new Error('wrapped', { cause: pgNoSsl })],
     ['null', null],
     ['a string', 'PAM'],
     ['undefined', undefined],

@@ -1,3 +1,5 @@
+import { isRdsIamError } from './rds-iam-error.js'
+
 const PG_AUTH_CODES = new Set(['28000', '28P01'])
 // MariaDB answers an unknown user with 1698 instead of 1045 on some handshakes.
 const MYSQL_AUTH_CODES = new Set(['ER_ACCESS_DENIED_ERROR', 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR'])
@@ -5,7 +7,11 @@ const MYSQL_AUTH_ERRNOS = new Set([1045, 1698])
 // Prisma maps 28P01 → P1000 and 28000 → P1010.
 const PRISMA_AUTH_CODES = new Set(['P1000', 'P1010'])
 const PAM_MESSAGE = /PAM authentication failed/i
+// RDS's pg_hba has `hostssl … +rds_iam … pam`: a plain-TCP login is refused with SQLSTATE 28000
+// too, but no token was even asked for, so a new token cannot help.
+const NO_ENCRYPTION_MESSAGE = /pg_hba\.conf rejects connection .*no encryption/i
 const MAX_DEPTH = 8
+const WRAPPER_KEYS = ['cause', 'parent', 'original'] as const
 
 function isDirectAuthError(err: Record<string, unknown>): boolean {
   const code = err.code
@@ -20,24 +26,29 @@ function isDirectAuthError(err: Record<string, unknown>): boolean {
   return false
 }
 
+function isTlsRefusalRecord(err: Record<string, unknown>): boolean {
+  return typeof err.message === 'string' && NO_ENCRYPTION_MESSAGE.test(err.message)
+}
+
 /**
- * True when an error means "the database refused these credentials": pg SQLSTATE 28000/28P01 or
- * the PAM message, MySQL errno 1045 / `ER_ACCESS_DENIED_ERROR` (and MariaDB's 1698), also when an ORM wraps it in
- * `cause`, `parent`, `original` or an AggregateError's `errors`. Cycle-safe.
- *
- * @example
- * ```ts
- * if (isAuthError(err)) provider.invalidate()
- * ```
+ * Walks an error and the errors it wraps (ORMs put the driver's in `cause`, `parent`,
+ * `original` or an AggregateError's `errors`). Stops at any {@link RdsIamError}: an error
+ * rds-iam already produced (e.g. an exhausted retry) is a final verdict, never re-judged.
  */
-export function isAuthError(err: unknown): boolean {
+function findInChain(
+  err: unknown,
+  test: (rec: Record<string, unknown>) => 'match' | 'stop' | 'continue',
+): boolean {
   const seen = new Set<object>()
   const visit = (value: unknown, depth: number): boolean => {
     if (typeof value !== 'object' || value === null || depth > MAX_DEPTH || seen.has(value)) return false
     seen.add(value)
+    if (isRdsIamError(value)) return false
     const rec = value as Record<string, unknown>
-    if (isDirectAuthError(rec)) return true
-    for (const key of ['cause', 'parent', 'original'] as const) {
+    const verdict = test(rec)
+    if (verdict === 'match') return true
+    if (verdict === 'stop') return false
+    for (const key of WRAPPER_KEYS) {
       if (visit(rec[key], depth + 1)) return true
     }
     if (Array.isArray(rec.errors)) {
@@ -46,4 +57,36 @@ export function isAuthError(err: unknown): boolean {
     return false
   }
   return visit(err, 0)
+}
+
+/**
+ * True when an error means "the database refused these credentials": pg SQLSTATE 28000/28P01 or
+ * the PAM message, MySQL errno 1045 / `ER_ACCESS_DENIED_ERROR` (and MariaDB's 1698), also when an ORM wraps it in
+ * `cause`, `parent`, `original` or an AggregateError's `errors`. Cycle-safe.
+ *
+ * Always false for an `RdsIamError` (and never looks inside one): `RDS_IAM_AUTH_FAILED` wraps the
+ * driver's refusal as its `cause`, and retrying it again would multiply logins. Also false for
+ * PostgreSQL's `pg_hba.conf rejects connection … no encryption`, a TLS refusal that no new
+ * token can fix.
+ *
+ * @example
+ * ```ts
+ * if (isAuthError(err)) provider.invalidate()
+ * ```
+ */
+export function isAuthError(err: unknown): boolean {
+  return findInChain(err, (rec) => {
+    if (isTlsRefusalRecord(rec)) return 'stop'
+    return isDirectAuthError(rec) ? 'match' : 'continue'
+  })
+}
+
+/**
+ * True when the server refused the connection because it did not use TLS (PostgreSQL's
+ * `pg_hba.conf rejects connection … no encryption`), also when wrapped. Never true for an
+ * `RdsIamError`.
+ * @internal
+ */
+export function isTlsRefusal(err: unknown): boolean {
+  return findInChain(err, (rec) => (isTlsRefusalRecord(rec) ? 'match' : 'continue'))
 }

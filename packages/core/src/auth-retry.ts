@@ -1,6 +1,6 @@
-import { isAuthError } from './auth-error.js'
+import { isAuthError, isTlsRefusal } from './auth-error.js'
 import type { RetryPolicy } from './iam-options.js'
-import { RdsIamError } from './rds-iam-error.js'
+import { isRdsIamError, RdsIamError } from './rds-iam-error.js'
 import type { TokenProvider, TokenTarget } from './token-provider.js'
 
 // Three attempts cover a token that expired in flight and a policy still propagating (~30 s is
@@ -9,12 +9,25 @@ const DEFAULT_MAX_ATTEMPTS = 3
 const DEFAULT_BASE_DELAY_MS = 100
 const DEFAULT_MAX_DELAY_MS = 2000
 
-/** The causes of a refused IAM login, most likely first, with what is known filled in. */
+/**
+ * The causes of a refused IAM login, most likely first, with what is known filled in. Names only
+ * the engine in `target.engine` (both when it is unknown).
+ *
+ * @example
+ * ```ts
+ * throw new RdsIamError('RDS_IAM_AUTH_FAILED', 'login refused', authFailureHint(provider.target))
+ * ```
+ */
 export function authFailureHint(target: TokenTarget | undefined): string {
   const user = target?.username ?? '<user>'
   const region = target?.region ?? '<region>'
+  const grant = {
+    postgres: `PostgreSQL \`GRANT rds_iam TO "${user}"\``,
+    mysql: `MySQL \`CREATE USER '${user}' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'\``,
+  }
+  const engine = target?.engine
   const lines = [
-    `the database user lacks IAM login: PostgreSQL \`GRANT rds_iam TO "${user}"\`; MySQL \`CREATE USER '${user}' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'\``,
+    `the database user lacks IAM login: ${engine ? grant[engine] : `${grant.postgres}; ${grant.mysql}`}`,
     `the IAM policy must allow rds-db:connect on arn:aws:rds-db:${region}:<account>:dbuser:<DbiResourceId or cluster-resource-id>/${user} (new policies take ~30 s to apply)`,
   ]
   if (
@@ -37,14 +50,40 @@ export function authFailureHint(target: TokenTarget | undefined): string {
   return `check, in order: ${lines.map((l, i) => `(${i + 1}) ${l}`).join('; ')}`
 }
 
+function tlsRefused(provider: TokenProvider, cause: unknown): RdsIamError {
+  const target = provider.target
+  const who = target ? `${target.connectHostname}:${target.connectPort}` : 'the database'
+  return new RdsIamError(
+    'RDS_IAM_INSECURE_TRANSPORT',
+    `${who} refused a connection without TLS (pg_hba.conf allows IAM users only over TLS)`,
+    'RDS requires TLS for IAM logins: remove ssl: false / sslmode=disable and iam.insecure; rds-iam then verifies the server against the RDS CA bundle it ships',
+    { cause },
+  )
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 /**
- * Runs `attempt`; when it fails with an authentication error, invalidates the token, backs off
- * (exponential, full jitter, capped) and tries again. Other errors pass through unchanged. After
- * the last attempt: `RdsIamError('RDS_IAM_AUTH_FAILED')` with a hint and the driver error as `cause`.
+ * The wait before retry number `retry` (1 = the first retry). The first retry goes out at once:
+ * the usual cause is a token that aged out in flight, and re-signing costs under a millisecond.
+ * From the second retry on, exponential backoff with full jitter, capped.
+ * @internal
+ */
+export function retryDelayMs(retry: number, base: number, cap: number, random = Math.random): number {
+  if (retry <= 1) return 0
+  const ceiling = Math.min(cap, base * 2 ** (retry - 2))
+  return Math.floor(random() * ceiling)
+}
+
+/**
+ * Runs `attempt`; when it fails with an authentication error, invalidates the token and tries
+ * again: the first retry at once, later ones after a backoff (exponential, full jitter, capped).
+ * Other errors pass through unchanged, and an `RdsIamError` from inside `attempt` is never
+ * retried. A PostgreSQL TLS refusal (`pg_hba.conf … no encryption`) becomes
+ * `RDS_IAM_INSECURE_TRANSPORT` without a retry. After the last attempt:
+ * `RdsIamError('RDS_IAM_AUTH_FAILED')` with a hint and the driver error as `cause`.
  * `attempt` is told its number and whether it is the last, so a caller can clean up only
  * between attempts without knowing the policy's defaults.
  *
@@ -65,6 +104,8 @@ export async function withAuthRetry<T>(
     try {
       return await attempt(n, n >= maxAttempts)
     } catch (err) {
+      if (isRdsIamError(err)) throw err
+      if (isTlsRefusal(err)) throw tlsRefused(provider, err)
       if (!isAuthError(err)) throw err
       provider.invalidate()
       if (n >= maxAttempts) {
@@ -79,8 +120,8 @@ export async function withAuthRetry<T>(
           { cause: err },
         )
       }
-      const ceiling = Math.min(cap, base * 2 ** (n - 1))
-      await sleep(Math.floor(Math.random() * ceiling))
+      const wait = retryDelayMs(n, base, cap)
+      if (wait > 0) await sleep(wait)
     }
   }
 }

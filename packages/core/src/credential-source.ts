@@ -1,17 +1,13 @@
 import { loadCredentialProviders } from './aws-sdk-loader.js'
 import type { AwsCredentials, AwsCredentialsProvider } from './iam-options.js'
 import { RdsIamError } from './rds-iam-error.js'
+import { sharedRegistry } from './shared-registry.js'
 
 /** A resolved credential source: a stable id (part of the token cache key) and how to resolve it. */
 export interface CredentialSource {
   readonly id: string
   resolve(forceRefresh?: boolean): Promise<AwsCredentials>
 }
-
-let nextId = 1
-const byIdentity = new WeakMap<object, CredentialSource>()
-const byProfile = new Map<string, CredentialSource>()
-let defaultChain: CredentialSource | undefined
 
 // Built lazily and once: a new default chain per token would re-read files and re-call
 // IMDS/STS on every connection (DESIGN §10: Lambda bursts, STS latency).
@@ -39,31 +35,32 @@ export function credentialSourceFor(
   credentials: AwsCredentials | AwsCredentialsProvider | undefined,
   profile?: string,
 ): CredentialSource {
+  const registry = sharedRegistry()
   if (credentials !== undefined) {
-    const known = byIdentity.get(credentials)
+    const known = registry.sourcesByIdentity.get(credentials)
     if (known) return known
-    const id = `c${nextId++}`
+    const id = `c${registry.nextSourceId++}`
     const source: CredentialSource =
       typeof credentials === 'function'
         ? { id, resolve: (forceRefresh) => credentials(forceRefresh ? { forceRefresh: true } : {}) }
         : { id, resolve: async () => credentials }
-    byIdentity.set(credentials, source)
+    registry.sourcesByIdentity.set(credentials, source)
     return source
   }
   if (profile !== undefined) {
-    let source = byProfile.get(profile)
+    let source = registry.sourcesByProfile.get(profile)
     if (!source) {
       source = lazyProvider(`profile:${profile}`, async () =>
         (await loadCredentialProviders()).fromIni({ profile }),
       )
-      byProfile.set(profile, source)
+      registry.sourcesByProfile.set(profile, source)
     }
     return source
   }
-  defaultChain ??= lazyProvider('default', async () =>
+  registry.defaultChain ??= lazyProvider('default', async () =>
     (await loadCredentialProviders()).fromNodeProviderChain(),
   )
-  return defaultChain
+  return registry.defaultChain
 }
 
 /**

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util'
 import { RdsIamError } from './rds-iam-error.js'
+import { sharedRegistry } from './shared-registry.js'
 
 /**
  * AWS credentials, structurally identical to the SDK's `AwsCredentialIdentity`, so SDK objects
@@ -48,13 +49,22 @@ export interface IamOptions {
   signingHostname?: string
   /** Sign for this port instead of the one connected to. */
   signingPort?: number
+  /**
+   * How long the credential source (IMDS, ECS, SSO, STS, your provider) may take before the
+   * connection attempt fails with `RDS_IAM_CREDENTIALS`. Default 10 000 ms. The token is fetched
+   * before the socket opens, so this bounds how long a caller waits on a broken source.
+   */
+  credentialTimeoutMs?: number
   /** A token counts as expired this long before its real end. Default 60. */
   refreshMarginSeconds?: number
   /** Retry on authentication failure. Default `{ maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2000 }`. */
   retry?: RetryPolicy
   /** Client-side cap on new connections per second per endpoint. Default 100; `0` or `Infinity` turns it off. */
   maxNewConnectionsPerSecond?: number
-  /** Allow a token over a connection without TLS. Local testing only. */
+  /**
+   * Allow a token over a connection without TLS, or over TLS whose certificate or host name is
+   * not verified (`rejectUnauthorized: false`, `sslmode=no-verify`). Local testing only.
+   */
   insecure?: boolean
   /** Receives debug lines and background-refresh warnings; never a token. */
   logger?: IamLogger
@@ -69,6 +79,7 @@ const KNOWN_KEYS = new Set<string>([
   'profile',
   'signingHostname',
   'signingPort',
+  'credentialTimeoutMs',
   'refreshMarginSeconds',
   'retry',
   'maxNewConnectionsPerSecond',
@@ -108,14 +119,13 @@ function checkString(name: string, value: unknown): void {
   }
 }
 
-const redacted = new WeakMap<object, AwsCredentials>()
-
 /**
  * Copies static credentials into an object whose secrets are non-enumerable and hidden from
  * `util.inspect` and JSON, so logging an options object never prints them. The same input
  * object always maps to the same copy, which keeps the token cache shared across calls.
  */
 export function redactCredentials(creds: AwsCredentials): AwsCredentials {
+  const { redacted } = sharedRegistry()
   const known = redacted.get(creds)
   if (known) return known
   if (Object.hasOwn(creds, inspect.custom)) return creds
@@ -198,6 +208,10 @@ export function normalizeIamOptions(iam: unknown): IamOptions {
   if (iam.signingPort !== undefined) {
     checkNumber('signingPort', iam.signingPort, 1, 65535, true)
     out.signingPort = iam.signingPort as number
+  }
+  if (iam.credentialTimeoutMs !== undefined) {
+    checkNumber('credentialTimeoutMs', iam.credentialTimeoutMs, 1, 300_000, false)
+    out.credentialTimeoutMs = iam.credentialTimeoutMs as number
   }
   if (iam.refreshMarginSeconds !== undefined) {
     checkNumber('refreshMarginSeconds', iam.refreshMarginSeconds, 0, MAX_MARGIN_SECONDS, false)

@@ -17,9 +17,11 @@ export { requirePeer } from './peer-dependency.js'
 export { DEFAULT_MAX_NEW_CONNECTIONS_PER_SECOND, throttleNewConnection } from './rate-limit.js'
 export type { RdsEndpointKind, RdsHostnameInfo } from './rds-hostname.js'
 export { parseRdsHostname } from './rds-hostname.js'
-export { RdsIamError, unsupportedDriver } from './rds-iam-error.js'
+export { isRdsIamError, RdsIamError, unsupportedDriver } from './rds-iam-error.js'
+export type { TlsTarget } from './rds-tls.js'
 export { rdsTls, resolveTls } from './rds-tls.js'
 export type {
+  DatabaseEngine,
   TokenProvider,
   TokenProviderOptions,
   TokenProviderStats,

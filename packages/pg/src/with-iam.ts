@@ -125,12 +125,12 @@ export function prepareIamConfig(
       password: merged.password,
       iam,
     },
-    { defaultPort: 5432, urlOption: 'connectionString' },
+    { defaultPort: 5432, urlOption: 'connectionString', engine: 'postgres' },
   )
   const { hostname: host, port, username: user, provider } = auth
 
   const userSsl = rest.ssl !== undefined ? rest.ssl : urlSsl
-  const ssl = resolveTls(userSsl, iam)
+  const ssl = resolveTls(userSsl, iam, { host })
 
   // pg calls this once per new physical connection, so every connection gets a current token and
   // the limiter sees every IAM login.
@@ -145,7 +145,7 @@ export function prepareIamConfig(
 
   const config: Record<string, unknown> = { ...merged, host, port, user, password, ssl }
   rememberProvider(config, provider)
-  return { config, provider, iam }
+  return { config, provider, iam, auth }
 }
 
 function invalid(message: string, hint: string): RdsIamError {

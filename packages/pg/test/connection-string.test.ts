@@ -28,7 +28,13 @@ describe('connectionString (pure)', () => {
         user: 'app',
         database: 'shop',
       })
-      expect(config.ssl).toEqual({ ca: rdsTls().ca, rejectUnauthorized: true })
+      // Verified against the RDS bundle, and the certificate must name the host (issue 8, item 5).
+      expect(config.ssl).toMatchObject({
+        ca: rdsTls().ca,
+        rejectUnauthorized: true,
+        servername: 'db.abc123.eu-west-1.rds.amazonaws.com',
+      })
+      expect(typeof (config.ssl as { checkServerIdentity?: unknown }).checkServerIdentity).toBe('function')
     } finally {
       process.off('warning', onWarning)
     }
@@ -43,7 +49,9 @@ describe('connectionString (pure)', () => {
       ssl,
       iam: { region: 'us-east-1' },
     })
-    expect(config.ssl).toBe(ssl)
+    // The user's settings are kept; the host-name check is added (issue 8, item 4).
+    expect(config.ssl).toMatchObject(ssl)
+    expect(typeof (config.ssl as { checkServerIdentity?: unknown }).checkServerIdentity).toBe('function')
   })
 
   test('sslmode=disable is refused unless iam.insecure', () => {
