@@ -1,0 +1,164 @@
+import {
+  type ConnectionAuth,
+  createConnectionAuth,
+  type IamOptions,
+  RdsIamError,
+  rdsTls,
+  resolveTls,
+} from '@rds-iam/core'
+import { withIam as withMysql2Iam } from '@rds-iam/mysql2'
+import type { EndpointConfig } from './internal-types.js'
+
+/** A Sequelize dialect IAM works with. */
+export type IamDialect = 'postgres' | 'mysql' | 'mariadb'
+
+/** One endpoint (host, port, user) of a Sequelize instance: its token source and driver options. */
+export interface Endpoint {
+  readonly key: string
+  readonly auth: ConnectionAuth
+  /** The `dialectOptions` this endpoint's connections use: the user's, with TLS settled (and the MySQL token plugin). */
+  dialectOptionsFor(source: Record<string, unknown> | undefined): Record<string, unknown>
+}
+
+const DEFAULT_PORTS: Record<IamDialect, number> = { postgres: 5432, mysql: 3306, mariadb: 3306 }
+// Keys that carry TLS material of the user's own: with any of them the user chose their trust.
+const TLS_MATERIAL = ['ca', 'cert', 'key', 'pfx', 'secureContext'] as const
+
+/**
+ * Every endpoint one Sequelize instance connects to, each with its own token provider: the
+ * top-level host, or the writer and every reader of `replication`. A token is signed for one
+ * host:port:user, so a replica must never get the writer's token.
+ */
+export class EndpointRegistry {
+  readonly #endpoints = new Map<string, Endpoint>()
+  // Prepared dialectOptions → the user's object they were made from, so a config that already
+  // carries one endpoint's options is re-prepared from the user's, never from another endpoint's.
+  readonly #sources = new WeakMap<object, Record<string, unknown> | undefined>()
+
+  constructor(
+    readonly dialect: IamDialect,
+    readonly iam: IamOptions,
+  ) {}
+
+  /** The first endpoint registered: the writer (or the only host). */
+  get primary(): Endpoint | undefined {
+    return this.#endpoints.values().next().value
+  }
+
+  all(): Endpoint[] {
+    return [...this.#endpoints.values()]
+  }
+
+  /**
+   * The endpoint for a connection config, built on first sight (so a config changed by the user's
+   * own `beforeConnect` hook still gets a token for the host it now names). Bad values throw
+   * `RDS_IAM_INVALID_OPTIONS` before anything is sent.
+   */
+  endpointFor(config: EndpointConfig): Endpoint {
+    const port = config.port ?? DEFAULT_PORTS[this.dialect]
+    const key = `${String(config.host ?? '').toLowerCase()}:${String(port)}:${String(config.username ?? '')}`
+    const known = this.#endpoints.get(key)
+    if (known) return known
+    const auth = createConnectionAuth(
+      { host: config.host, port, user: config.username, iam: this.iam },
+      {
+        defaultPort: DEFAULT_PORTS[this.dialect],
+        urlOption: 'the connection URL',
+        engine: this.dialect === 'postgres' ? 'postgres' : 'mysql',
+      },
+    )
+    const prepared = new WeakMap<object, Record<string, unknown>>()
+    let preparedForNone: Record<string, unknown> | undefined
+    const dialectOptionsFor = (given: Record<string, unknown> | undefined): Record<string, unknown> => {
+      const source = given && this.#sources.has(given) ? this.#sources.get(given) : given
+      const cached = source ? prepared.get(source) : preparedForNone
+      if (cached) return cached
+      const out = this.#prepareDialectOptions(source, auth)
+      this.#sources.set(out, source)
+      if (source) prepared.set(source, out)
+      else preparedForNone = out
+      return out
+    }
+    const endpoint: Endpoint = { key, auth, dialectOptionsFor }
+    this.#endpoints.set(key, endpoint)
+    return endpoint
+  }
+
+  #prepareDialectOptions(
+    source: Record<string, unknown> | undefined,
+    auth: ConnectionAuth,
+  ): Record<string, unknown> {
+    const { ssl: userSsl, ...rest } = source ?? {}
+    if (rest.native) {
+      throw new RdsIamError(
+        'RDS_IAM_UNSUPPORTED_DRIVER',
+        'pg-native cannot use IAM authentication tokens',
+        'remove `native` (and `dialectOptions.native`): libpq never asks for a per-connection password; the JavaScript pg driver does',
+      )
+    }
+    if (this.dialect === 'mysql' && rest.debug) {
+      throw invalid(
+        '`dialectOptions.debug` makes mysql2 print every packet, the one carrying the IAM token included',
+        'remove dialectOptions.debug (use Sequelize `logging` for SQL)',
+      )
+    }
+    const out: Record<string, unknown> = { ...rest }
+    if (this.dialect === 'mysql') {
+      // @rds-iam/mysql2 decides mysql2's TLS (its RDS bundle, identity checks, 'Amazon RDS'); the
+      // rest of its config is not used: the token comes from beforeConnect, per endpoint.
+      const { ssl } = withMysql2Iam({
+        host: auth.hostname,
+        port: auth.port,
+        user: auth.username,
+        ssl: withRdsBundle(userSsl),
+        iam: this.iam,
+      })
+      if (ssl !== undefined) out.ssl = ssl
+      const plugins = rest.authPlugins
+      if (plugins !== undefined && (plugins === null || typeof plugins !== 'object')) {
+        throw invalid('`dialectOptions.authPlugins` must be an object', 'pass { name: plugin } or leave it out')
+      }
+      out.authPlugins = { ...(plugins as object | undefined), mysql_clear_password: sendConfiguredPassword }
+    } else {
+      const ssl = resolveTls(withRdsBundle(userSsl), this.iam, { host: auth.hostname })
+      // mariadb reads `ssl: false` as "no TLS" too, but an absent key is its documented default.
+      if (ssl !== false || this.dialect === 'postgres') out.ssl = ssl
+    }
+    return out
+  }
+}
+
+/**
+ * Sequelize's own docs teach `dialectOptions: { ssl: { require: true } }`: an object without any
+ * certificate material means "TLS, please", so it gets the RDS bundle instead of Node's default
+ * CAs (which do not include the RDS roots and would fail with "self-signed certificate").
+ */
+function withRdsBundle(userSsl: unknown): unknown {
+  if (userSsl === null || typeof userSsl !== 'object' || Array.isArray(userSsl)) return userSsl
+  const { require: _require, ...mine } = userSsl as Record<string, unknown>
+  if (TLS_MATERIAL.some((k) => mine[k] !== undefined)) return mine
+  return { ...mine, ca: rdsTls().ca }
+}
+
+/**
+ * mysql2's `mysql_clear_password` plugin for IAM logins: RDS switches every IAM login to it, and it
+ * sends the password Sequelize put in this connection's config (the token `beforeConnect` got
+ * for this endpoint). mysql2 ≥ 3.22 refuses the switch unless a plugin like this one is given.
+ */
+function sendConfiguredPassword({ connection }: { connection?: { config?: { password?: unknown } } }) {
+  return (): Buffer => {
+    const password = connection?.config?.password
+    if (typeof password !== 'string' || password === '') {
+      throw new RdsIamError(
+        'RDS_IAM_INVALID_OPTIONS',
+        'the server asked for an IAM token but this connection has none',
+        'create the Sequelize instance with withIam(options) or call addIamHooks(sequelize) before the first query',
+      )
+    }
+    return Buffer.from(`${password}\0`)
+  }
+}
+
+export function invalid(message: string, hint: string): RdsIamError {
+  return new RdsIamError('RDS_IAM_INVALID_OPTIONS', message, hint)
+}

@@ -1,0 +1,112 @@
+import { type IamOption, normalizeIamOptions, RdsIamError } from '@rds-iam/core'
+import type { Options } from 'sequelize'
+import { checkDialect, checkNoPassword, checkNotNative, endpointConfigs } from './config-checks.js'
+import { EndpointRegistry, invalid } from './endpoint-registry.js'
+import { createBeforeConnectHook, rememberRegistry } from './iam-hooks.js'
+import type { EndpointConfig } from './internal-types.js'
+
+/** Sequelize options with `iam` added. Everything else is Sequelize's own, passed through. */
+export type IamSequelizeOptions = Options & {
+  /** `true` for defaults, or IAM options. Omitted in `withIam` means `true`. */
+  iam?: IamOption
+}
+
+/**
+ * Turns Sequelize options into ones that log in with IAM tokens: a `beforeConnect` hook gives
+ * every new connection a current token for its own host, port and user (each replica of
+ * `replication` its own), TLS is verified against the RDS CA bundle, and a refused login is
+ * retried with a fresh token. Pass the result to `new Sequelize(...)`. A URL (without password)
+ * may come first, as with `new Sequelize(url, options)`. Bad settings throw before any network
+ * traffic.
+ *
+ * @example
+ * ```ts
+ * import { Sequelize } from 'sequelize'
+ * import { withIam } from '@rds-iam/sequelize'
+ * const sequelize = new Sequelize(
+ *   withIam({ dialect: 'postgres', host: 'mydb.abc123.eu-west-1.rds.amazonaws.com', username: 'app_user', database: 'app', iam: true }),
+ * )
+ * ```
+ */
+export function withIam(options: IamSequelizeOptions): Options
+export function withIam(url: string, options?: IamSequelizeOptions): Options
+export function withIam(first: IamSequelizeOptions | string, second?: IamSequelizeOptions): Options {
+  const input = typeof first === 'string' ? { ...second, ...parseUrl(first, second) } : first
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw invalid(
+      'the Sequelize options must be an object',
+      "pass an object like { dialect: 'postgres', host, username, database, iam: true }",
+    )
+  }
+  const { iam: iamRaw, ...rest } = input as IamSequelizeOptions & Record<string, unknown>
+  const iam = normalizeIamOptions(iamRaw === undefined ? true : iamRaw)
+  const dialect = checkDialect(rest.dialect)
+  if (dialect === 'postgres') checkNotNative(rest.native, rest.dialectModule)
+  const top: EndpointConfig = {
+    host: (rest.host as string | undefined) ?? 'localhost', // Sequelize's own default
+    port: rest.port as number | undefined,
+    username: rest.username as string | undefined,
+    password: rest.password,
+    dialectOptions: rest.dialectOptions as Record<string, unknown> | undefined,
+  }
+  checkNoPassword(top, 'the Sequelize options')
+
+  const registry = new EndpointRegistry(dialect, iam)
+  // Every endpoint known now is checked now (host, port, user, TLS), so mistakes surface at
+  // `new Sequelize(...)`, not at the first query.
+  for (const { config, where } of endpointConfigs(top, rest.replication)) {
+    checkNoPassword(config, where)
+    registry.endpointFor(config).dialectOptionsFor(config.dialectOptions)
+  }
+
+  const hook = createBeforeConnectHook(registry)
+  const hooks = { ...(rest.hooks as Record<string, unknown> | undefined) }
+  const own = hooks.beforeConnect
+  // After the user's own beforeConnect hooks, so a hook that picks the host runs first. A bare
+  // function: Sequelize's `hooks` option takes no `{ name, fn }` entries.
+  hooks.beforeConnect = [...(Array.isArray(own) ? own : own ? [own] : []), hook]
+  const out = { ...rest, hooks } as Options
+  rememberRegistry(out, registry)
+  return out
+}
+
+/**
+ * The parts of a Sequelize connection URL that matter here, read the way Sequelize reads them
+ * (dialect from the scheme, query parameters into `dialectOptions`); a password in it is refused.
+ */
+function parseUrl(url: string, options: IamSequelizeOptions | undefined): Record<string, unknown> {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch (cause) {
+    throw new RdsIamError(
+      'RDS_IAM_INVALID_OPTIONS',
+      'the connection URL could not be parsed',
+      'pass a URL like postgres://user@host:5432/db (percent-encode special characters), or use host/username options',
+      { cause },
+    )
+  }
+  if (parsed.password !== '') {
+    throw invalid(
+      'the connection URL contains a password, but `iam` supplies the password',
+      'remove the password from the URL (postgres://user@host/db) or drop `iam`',
+    )
+  }
+  const out: Record<string, unknown> = { dialect: parsed.protocol.replace(/:$/, '') }
+  if (parsed.hostname) out.host = decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, ''))
+  if (parsed.port) out.port = Number(parsed.port)
+  if (parsed.username) out.username = decodeURIComponent(parsed.username)
+  if (parsed.pathname.length > 1) out.database = decodeURIComponent(parsed.pathname.slice(1))
+  const query: Record<string, unknown> = {}
+  for (const [key, value] of parsed.searchParams) {
+    if (key === 'sslmode' || key === 'ssl') {
+      query.ssl = value === 'false' || value === '0' ? false : value === 'true' ? true : value
+    } else query[key] = value
+  }
+  if (Object.keys(query).length > 0) {
+    const given = options?.dialectOptions as Record<string, unknown> | undefined
+    // As in Sequelize, the URL's query joins dialectOptions; an explicit `ssl` object wins.
+    out.dialectOptions = { ...query, ...given }
+  }
+  return out
+}
