@@ -1,1 +1,7 @@
-export {}
+export type { IamOption, IamOptions, TokenProvider } from '@rds-iam/core'
+export { isRdsIamError, RdsIamError } from '@rds-iam/core'
+export { getRdsIamError, isPrismaAuthError } from './prisma-errors.js'
+export type { PrismaPgIamConfig, PrismaPgIamOptions } from './prisma-pg-iam.js'
+export { PrismaPgIam } from './prisma-pg-iam.js'
+export { SUPPORTED_MARIADB_CONNECTOR_VERSIONS, SUPPORTED_PRISMA_VERSIONS } from './supported-versions.js'
+export { getTokenProvider } from './token-provider-registry.js'
