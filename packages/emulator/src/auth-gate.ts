@@ -31,7 +31,10 @@ export interface EmulatorFaults {
 export interface EmulatorAuthGate extends AuthGate {
   stats(): EmulatorStats
   readonly faults: EmulatorFaults
-  /** Waits for authorizations still in their latency delay, so stop() leaves no timer behind. */
+  /**
+   * Ends authorizations still in their latency delay at once (they are refused, uncounted) and
+   * refuses every later one, so stop() neither waits out a `latency` fault nor leaves a timer.
+   */
   settle(): Promise<void>
 }
 
@@ -60,7 +63,9 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
   let protocolErrors = 0
   /** Client socket → its upstream sockets. */
   const connections = new Map<Socket, Set<Socket>>()
-  const pendingDelays = new Set<Promise<void>>()
+  /** Latency-fault delays in progress: their timers and how to end them early. */
+  const pendingDelays = new Map<ReturnType<typeof setTimeout>, () => void>()
+  let closed = false
 
   let rejectRemaining = 0
   let maxTokenAgeSeconds: number | null = null
@@ -85,15 +90,28 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
     return { ok: false, reason }
   }
 
-  const delay = (ms: number): Promise<void> => {
-    const p = new Promise<void>((resolve) => setTimeout(resolve, ms))
-    pendingDelays.add(p)
-    return p.finally(() => pendingDelays.delete(p))
-  }
+  const delay = (ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        pendingDelays.delete(timer)
+        resolve()
+      }, ms)
+      pendingDelays.set(timer, resolve)
+    })
+
+  /** What a login gets once the emulator is stopping: refused, and not counted as a verdict. */
+  const stopping: LoginVerdict = { ok: false, reason: 'InvalidToken' }
 
   const gate: EmulatorAuthGate = {
     async authorize(attempt) {
-      if (latencyMs > 0) await delay(latencyMs)
+      if (closed) return stopping
+      if (latencyMs > 0) {
+        log(
+          `${attempt.engine}: authentication for user "${attempt.user}" from ${attempt.remoteAddress} delayed ${latencyMs} ms (latency fault)`,
+        )
+        await delay(latencyMs)
+        if (closed) return stopping
+      }
       const t = now()
       if (throttlePerSecond !== null) {
         recentLogins = recentLogins.filter((at) => t - at < 1000)
@@ -153,7 +171,12 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
     },
 
     async settle() {
-      await Promise.all([...pendingDelays])
+      closed = true
+      for (const [timer, resolve] of pendingDelays) {
+        clearTimeout(timer)
+        resolve()
+      }
+      pendingDelays.clear()
     },
 
     faults: {
