@@ -1,9 +1,21 @@
 import type { Socket } from 'node:net'
-import { encodePacket, type MysqlPacket, PacketReader } from './mysql-packets.js'
+import { encodePacket, type MysqlPacket, MysqlProtocolError, PacketReader } from './mysql-packets.js'
 
 /** The peer closed or the socket failed while a packet was awaited. */
 export class ChannelClosedError extends Error {
   override readonly name = 'ChannelClosedError'
+}
+
+/** Bound on what a {@link PacketChannel} holds unread. */
+export interface ChannelLimits {
+  /**
+   * Most bytes held in packets not yet read plus a partial packet. Past it `onOverflow` runs (the
+   * front aborts): a client never sends more than one packet ahead during the connection phase,
+   * and without a bound one pushing data while authorization or the upstream login is pending
+   * grows memory without end.
+   */
+  maxBuffered: number
+  onOverflow(err: MysqlProtocolError): void
 }
 
 /**
@@ -16,6 +28,7 @@ export class PacketChannel {
   private readonly ready: MysqlPacket[] = []
   private waiter: { resolve(p: MysqlPacket): void; reject(e: Error): void } | undefined
   private failure: Error | undefined
+  private readyBytes = 0
   private readonly onData = (chunk: Buffer) => this.receive(chunk)
   private readonly onEnd = () => this.fail(new ChannelClosedError('connection closed by peer'))
   private readonly onError = (err: Error) => this.fail(new ChannelClosedError(err.message, { cause: err }))
@@ -23,6 +36,7 @@ export class PacketChannel {
   constructor(
     readonly socket: Socket,
     maxPayload: number,
+    private readonly limits?: ChannelLimits,
   ) {
     this.reader = new PacketReader(maxPayload)
     socket.on('data', this.onData)
@@ -32,11 +46,28 @@ export class PacketChannel {
   }
 
   private receive(chunk: Buffer): void {
+    if (this.failure) return
     this.reader.push(chunk)
     try {
-      for (let p = this.reader.next(); p; p = this.reader.next()) this.ready.push(p)
+      for (let p = this.reader.next(); p; p = this.reader.next()) {
+        this.ready.push(p)
+        this.readyBytes += p.payload.length + 4
+      }
     } catch (err) {
       this.fail(err as Error)
+      return
+    }
+    const held = this.readyBytes + this.reader.pending
+    if (this.limits && held > this.limits.maxBuffered) {
+      const err = new MysqlProtocolError(
+        'flood',
+        `${held} bytes sent ahead of the connection phase (limit ${this.limits.maxBuffered})`,
+      )
+      this.ready.length = 0
+      this.readyBytes = 0
+      this.reader.takeRemainder()
+      this.fail(err)
+      this.limits.onOverflow(err)
       return
     }
     this.flush()
@@ -46,6 +77,7 @@ export class PacketChannel {
     if (!this.waiter) return
     const packet = this.ready.shift()
     if (packet) {
+      this.readyBytes -= packet.payload.length + 4
       const w = this.waiter
       this.waiter = undefined
       w.resolve(packet)
@@ -86,6 +118,7 @@ export class PacketChannel {
     this.socket.off('error', this.onError)
     const rest = [...this.ready.map((p) => encodePacket(p.seq, p.payload)), this.reader.takeRemainder()]
     this.ready.length = 0
+    this.readyBytes = 0
     return Buffer.concat(rest)
   }
 }

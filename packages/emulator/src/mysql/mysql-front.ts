@@ -39,6 +39,11 @@ const DEFAULTS = {
   upstreamTimeoutMs: 10_000,
   /** Nothing before authentication is legitimately larger (a token with a session token is < 4 KB). */
   maxPreAuthPacket: 16 * 1024,
+  /**
+   * Bytes a client may send ahead of what the login has read, in any phase (while the token is
+   * verified or the upstream login runs too); real clients send nothing ahead.
+   */
+  maxPreAuthBuffered: 64 * 1024,
 }
 
 const ER_ACCESS_DENIED_ERROR = 1045
@@ -104,6 +109,10 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
     let stage = 'greeting'
 
     const { finish, abort } = phase
+    const limits = {
+      maxBuffered: DEFAULTS.maxPreAuthBuffered,
+      onOverflow: (err: MysqlProtocolError) => abort(err.kind, err.message),
+    }
     /** Sends a final ERR packet and closes, as the server does after a failed login. */
     const refuse = (seq: number, payload: Buffer) => phase.refuse(tls ?? socket, encodePacket(seq, payload))
     socket.on('close', () => abort(stage === 'greeting' ? 'early-close' : 'disconnect'))
@@ -122,7 +131,7 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
       if (phase.settled) return
       const offered = offeredCapabilities(profile.capabilities)
       const scramble = printableScramble()
-      const plain = new PacketChannel(socket, DEFAULTS.maxPreAuthPacket)
+      const plain = new PacketChannel(socket, DEFAULTS.maxPreAuthPacket, limits)
       plain.write(
         0,
         encodeGreeting({
@@ -157,7 +166,7 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
         tlsUp = true
         stage = 'auth'
       })
-      const secure = new PacketChannel(tls, DEFAULTS.maxPreAuthPacket)
+      const secure = new PacketChannel(tls, DEFAULTS.maxPreAuthPacket, limits)
       const respPacket = await secure.read()
       const response = decodeHandshakeResponse(respPacket.payload)
       let seq = respPacket.seq + 1

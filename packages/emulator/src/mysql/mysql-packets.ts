@@ -66,6 +66,11 @@ export class PacketReader {
     return { seq, payload }
   }
 
+  /** Bytes held that do not yet form a whole packet (at most one packet's worth). */
+  get pending(): number {
+    return this.buffered.length
+  }
+
   /** Bytes received after the last whole packet (e.g. a TLS ClientHello that followed an SSLRequest). */
   takeRemainder(): Buffer {
     const rest = this.buffered

@@ -11,27 +11,57 @@ export class HandshakeError extends Error {
   }
 }
 
+/** Bounds of a {@link PacketReader}. */
+export interface PacketReaderLimits {
+  /**
+   * Most bytes held unconsumed. Past it `onOverflow` runs (the front aborts the connection): a
+   * client has no business sending more than one handshake packet ahead, and without a bound a
+   * client pushing data while authorization or the upstream login is pending grows memory.
+   */
+  maxBuffered: number
+  onOverflow(err: HandshakeError): void
+}
+
 /**
  * Buffers a stream's bytes during the handshake and hands out whole PostgreSQL packets: the
  * untyped, length-prefixed startup packets and typed `<byte><int32 length><body>` messages.
- * Lengths are checked before buffering so an oversized or lying length cannot make it grow.
+ * Lengths are checked before buffering so an oversized or lying length cannot make it grow, and
+ * with `limits` the buffer itself is bounded in every phase, read pending or not.
  */
 export class PacketReader {
   readonly #stream: Duplex
-  #buffer: Buffer = Buffer.alloc(0)
+  readonly #limits: PacketReaderLimits | undefined
+  /** Chunks as received; joined only when a read needs bytes across them (no per-chunk copy). */
+  #chunks: Buffer[] = []
+  #length = 0
   #failure: HandshakeError | undefined
   #wake: (() => void) | undefined
 
   readonly #onData = (chunk: Buffer): void => {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk])
+    if (this.#failure !== undefined) return
+    this.#chunks.push(chunk)
+    this.#length += chunk.length
+    const limits = this.#limits
+    if (limits !== undefined && this.#length > limits.maxBuffered) {
+      const err = new HandshakeError(
+        'flood',
+        `${this.#length} bytes sent ahead of the handshake (limit ${limits.maxBuffered})`,
+      )
+      this.#chunks = []
+      this.#length = 0
+      this.#fail(err)
+      limits.onOverflow(err)
+      return
+    }
     this.#notify()
   }
   readonly #onEnd = (): void =>
     this.#fail(new HandshakeError('disconnect', 'client disconnected during handshake'))
   readonly #onError = (err: Error): void => this.#fail(new HandshakeError('socket', err.message))
 
-  constructor(stream: Duplex) {
+  constructor(stream: Duplex, limits?: PacketReaderLimits) {
     this.#stream = stream
+    this.#limits = limits
     stream.on('data', this.#onData)
     stream.on('end', this.#onEnd)
     stream.on('close', this.#onEnd)
@@ -40,7 +70,7 @@ export class PacketReader {
 
   /** Bytes received and not yet consumed. */
   get buffered(): number {
-    return this.#buffer.length
+    return this.#length
   }
 
   /** Ends every pending and future read with `err` (timeouts, shutdown). */
@@ -51,13 +81,13 @@ export class PacketReader {
   /** The next byte without consuming it. */
   async peek(): Promise<number> {
     await this.#need(1)
-    return this.#buffer[0]!
+    return this.#chunks[0]![0]!
   }
 
   /** Reads a startup-phase packet (no type byte) of at most `max` bytes; returns the body after the length. */
   async untyped(max: number): Promise<Buffer> {
     await this.#need(4)
-    const length = this.#buffer.readUInt32BE(0)
+    const length = this.#head(4).readUInt32BE(0)
     if (length < 8 || length > max) {
       throw new HandshakeError('bad-length', `startup packet length ${length} outside 8..${max}`)
     }
@@ -68,8 +98,9 @@ export class PacketReader {
   /** Reads a typed message of at most `max` bytes. */
   async typed(max: number): Promise<{ type: number; body: Buffer; raw: Buffer }> {
     await this.#need(5)
-    const type = this.#buffer[0]!
-    const length = this.#buffer.readUInt32BE(1)
+    const head = this.#head(5)
+    const type = head[0]!
+    const length = head.readUInt32BE(1)
     if (length < 4 || length + 1 > max) {
       throw new HandshakeError('bad-length', `message length ${length} outside 4..${max - 1}`)
     }
@@ -85,19 +116,33 @@ export class PacketReader {
     s.off('end', this.#onEnd)
     s.off('close', this.#onEnd)
     s.off('error', this.#onError)
-    const rest = this.#buffer
-    this.#buffer = Buffer.alloc(0)
+    const rest = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks)
+    this.#chunks = []
+    this.#length = 0
     return rest
   }
 
+  /** A buffer starting with the first `n` buffered bytes; joins only the chunks those span. */
+  #head(n: number): Buffer {
+    if (this.#chunks[0]!.length < n) {
+      let count = 0
+      for (let have = 0; have < n; count++) have += this.#chunks[count]!.length
+      this.#chunks.splice(0, count, Buffer.concat(this.#chunks.slice(0, count)))
+    }
+    return this.#chunks[0]!
+  }
+
   #take(n: number): Buffer {
-    const out = this.#buffer.subarray(0, n)
-    this.#buffer = this.#buffer.subarray(n)
+    const head = this.#head(n)
+    const out = head.subarray(0, n)
+    if (head.length === n) this.#chunks.shift()
+    else this.#chunks[0] = head.subarray(n)
+    this.#length -= n
     return out
   }
 
   async #need(n: number): Promise<void> {
-    while (this.#buffer.length < n) {
+    while (this.#length < n) {
       if (this.#failure !== undefined) throw this.#failure
       await new Promise<void>((resolve) => {
         this.#wake = resolve

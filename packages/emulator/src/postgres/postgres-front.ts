@@ -33,6 +33,12 @@ const DEFAULTS = {
   upstreamTimeoutMs: 10_000,
   /** Before authentication no packet needs more: a token with a session token is ~2–3 KB. */
   maxPreAuthPacket: 10_240,
+  /**
+   * Bytes a client may send ahead of what the login has read, in any phase (while the token is
+   * verified or the upstream login runs too). Real clients send nothing ahead; the bound keeps a
+   * flooding client from growing the emulator's memory.
+   */
+  maxPreAuthBuffered: 64 * 1024,
 } as const
 
 const PASSWORD_MESSAGE = 0x70 // 'p'
@@ -70,8 +76,12 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
     const host = clientHost(socket)
     let stream: Socket = socket
     let tls: TLSSocket | undefined
-    let reader = new PacketReader(socket)
     const { finish, abort } = phase
+    const limits = {
+      maxBuffered: DEFAULTS.maxPreAuthBuffered,
+      onOverflow: (err: HandshakeError) => abort(err.kind, err.message),
+    }
+    let reader = new PacketReader(socket, limits)
     /** Sends a final ErrorResponse and closes, as the postmaster does after a refused login. */
     const refuse = (frame: Buffer): void => phase.refuse(stream, frame)
 
@@ -82,7 +92,7 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
         tls = await upgradeToTls(replaying(socket, reader.detach()), secureContext, true)
         phase.useTls(tls)
         stream = tls
-        reader = new PacketReader(tls)
+        reader = new PacketReader(tls, limits)
       }
       let packet = parseStartupPacket(await reader.untyped(DEFAULTS.maxPreAuthPacket))
       for (;;) {
@@ -100,7 +110,7 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
           tls = await upgradeToTls(socket, secureContext)
           phase.useTls(tls)
           stream = tls
-          reader = new PacketReader(tls)
+          reader = new PacketReader(tls, limits)
         } else if (packet.code === CANCEL_REQUEST_CODE) {
           const body = packet.body
           finish()
