@@ -1,0 +1,315 @@
+import { createRequire } from 'node:module'
+import {
+  type IamOption,
+  type IamOptions,
+  normalizeIamOptions,
+  RdsIamError,
+  requirePeer,
+  unsupportedDriver,
+} from '@rds-iam/core'
+import {
+  createPool,
+  createPoolCluster,
+  type Mysql2ModuleLike,
+  withIam as mysql2WithIam,
+} from '@rds-iam/mysql2'
+import { createPoolClass, type PgModuleLike, withIam as pgWithIam } from '@rds-iam/pg'
+import type { DataSourceOptions } from 'typeorm'
+import type { ConnectionTarget } from './internal-types.js'
+import { findInstalledTypeorm, typeormMajor } from './typeorm-version.js'
+
+/** The TypeORM option sets IAM database authentication exists for (RDS/Aurora PostgreSQL, MySQL, MariaDB). */
+export type IamCapableDataSourceOptions = Extract<
+  DataSourceOptions,
+  { type: 'postgres' | 'mysql' | 'mariadb' }
+>
+
+/**
+ * TypeORM `DataSourceOptions` for `postgres`, `mysql` or `mariadb`, with `iam` added. Everything
+ * else is TypeORM's own option, passed through (NestJS keys such as `autoLoadEntities` too).
+ */
+export type IamDataSourceOptions = IamCapableDataSourceOptions & {
+  /** `true` for defaults, or IAM options. Omitted means `true`. */
+  iam?: IamOption
+}
+
+/** What {@link withIam} returns: your options without `iam`, with the driver and `extra` IAM needs. */
+export type IamAppliedDataSourceOptions<O> = Omit<O, 'iam'> & {
+  /** The `pg` / `mysql2` module with IAM pools in place of the plain ones. */
+  driver: object
+  /** Your `extra` plus the `iam` settings each pool reads. */
+  extra: Record<string, unknown>
+}
+
+/** Tells {@link withIam} which TypeORM it configures when it cannot find out by itself. */
+export interface TypeormInjection {
+  /**
+   * The TypeORM version the options are for (e.g. `'0.3.28'`). Default: read from the `typeorm`
+   * the application installed. Only MySQL needs it: TypeORM 0.3 must be told to use mysql2.
+   */
+  typeormVersion?: string
+}
+
+const IAM_TYPES = new Set(['postgres', 'mysql', 'mariadb'])
+
+/**
+ * Turns TypeORM `DataSourceOptions` into options that log in with IAM tokens: every new physical
+ * connection of the DataSource's pool (and of each replica's pool) gets a current token, signed
+ * for its own endpoint, over TLS verified against the RDS CA bundle; a refused login is retried
+ * with a fresh token. Bad options throw a typed `RdsIamError` here, before any network traffic.
+ *
+ * For postgres the pool is `@rds-iam/pg`'s, built on your `pg` (or the `driver` you pass); for
+ * mysql/mariadb it is `@rds-iam/mysql2`'s, on your `mysql2` (or `driver`).
+ *
+ * @example
+ * ```ts
+ * import { DataSource } from 'typeorm'
+ * import { withIam } from '@rds-iam/typeorm'
+ * const dataSource = new DataSource(withIam({
+ *   type: 'postgres', host: 'db.abc.eu-west-1.rds.amazonaws.com', username: 'app', database: 'app',
+ *   iam: true, entities: [User], migrations: [Init1700000000000],
+ * }))
+ * await dataSource.initialize()
+ * ```
+ */
+export function withIam<O extends IamDataSourceOptions>(
+  options: O,
+  injection: TypeormInjection = {},
+): IamAppliedDataSourceOptions<O> {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalid(
+      'the DataSource options must be an object',
+      "pass TypeORM's options, e.g. withIam({ type: 'postgres', host, username, database, iam: true })",
+    )
+  }
+  const { iam: iamRaw, ...rest } = options as unknown as Record<string, unknown>
+  const type = rest.type
+  if (typeof type !== 'string' || !IAM_TYPES.has(type)) throw unsupportedType(type)
+  const iam = normalizeIamOptions(iamRaw === undefined ? true : iamRaw)
+
+  const extra = rest.extra ?? {}
+  if (extra === null || typeof extra !== 'object' || Array.isArray(extra)) {
+    throw invalid('`extra` must be an object', 'pass extra as { … } driver options, or leave it out')
+  }
+  const extraFields = extra as Record<string, unknown>
+  if ('iam' in extraFields) {
+    throw invalid(
+      '`extra.iam` is set, but withIam manages it (or withIam was applied twice)',
+      'set `iam` at the top level of the DataSource options and call withIam once',
+    )
+  }
+  if (present(extraFields.password)) {
+    throw invalid(
+      '`extra.password` is set, but the IAM token is the password',
+      'remove `extra.password` (and any password option), or remove `iam` to log in with a password',
+    )
+  }
+  if (present(rest.password)) {
+    throw invalid(
+      '`password` is set, but the IAM token is the password',
+      'remove `password`, or remove `iam` to log in with a password',
+    )
+  }
+  const targets = connectionTargets(rest)
+  for (const { target, name } of targets) checkTarget(target, name, type, extraFields)
+
+  // The iam settings travel in `extra`, which TypeORM hands to every pool it builds. The
+  // normalized copy keeps static secrets out of util.inspect(dataSource).
+  const applied: Record<string, unknown> = { ...rest, extra: { ...extraFields, iam } }
+  if (type === 'postgres') applyPostgres(applied, rest, targets, extraFields, iam)
+  else applyMysql(applied, rest, targets, extraFields, iam, injection)
+  return applied as IamAppliedDataSourceOptions<O>
+}
+
+function applyPostgres(
+  applied: Record<string, unknown>,
+  rest: Record<string, unknown>,
+  targets: NamedTarget[],
+  extra: Record<string, unknown>,
+  iam: IamOptions,
+): void {
+  if (rest.nativeDriver !== undefined && rest.nativeDriver !== null) {
+    throw unsupportedDriver(
+      'pg-native',
+      'remove `nativeDriver`: libpq never asks for a per-connection password, so it cannot send a fresh token',
+    )
+  }
+  const pg = (rest.driver as PgModuleLike | undefined) ?? loadDriver<PgModuleLike>('pg')
+  // Throws RDS_IAM_UNSUPPORTED_DRIVER for pg.native passed as `driver`.
+  const Pool = createPoolClass(pg)
+  for (const { target } of targets) {
+    // Exactly the config TypeORM's PostgresDriver.createPool builds, checked by @rds-iam/pg now
+    // rather than inside initialize().
+    pgWithIam({
+      connectionString: target.url,
+      host: target.host,
+      user: target.username,
+      password: target.password,
+      database: target.database,
+      port: target.port,
+      ssl: target.ssl,
+      ...extra,
+      iam,
+    } as Parameters<typeof pgWithIam>[0])
+  }
+  // A spread, not a subclass of the module: it leaves out pg's non-enumerable `native` getter,
+  // which TypeORM switches to whenever pg-native is installed, even with `driver` set.
+  applied.driver = { ...(pg as object), Pool }
+}
+
+function applyMysql(
+  applied: Record<string, unknown>,
+  rest: Record<string, unknown>,
+  targets: NamedTarget[],
+  extra: Record<string, unknown>,
+  iam: IamOptions,
+  injection: TypeormInjection,
+): void {
+  if (rest.connectorPackage === 'mysql') {
+    throw unsupportedDriver(
+      'the mysql package (mysqljs/mysql)',
+      "use mysql2: remove `connectorPackage` or set connectorPackage: 'mysql2' (npm install mysql2)",
+    )
+  }
+  const mysql2 = (rest.driver as Mysql2ModuleLike | undefined) ?? loadDriver<Mysql2ModuleLike>('mysql2')
+  for (const { target } of targets) {
+    // What TypeORM's MysqlDriver.createConnectionOptions builds (`ssl` is top-level there).
+    mysql2WithIam({
+      uri: target.url,
+      host: target.host,
+      user: target.username,
+      password: target.password,
+      database: target.database,
+      port: target.port,
+      ssl: rest.ssl,
+      socketPath: target.socketPath,
+      ...extra,
+      iam,
+    } as Parameters<typeof mysql2WithIam>[0])
+  }
+  applied.driver = {
+    ...(mysql2 as object),
+    createPool: (config: Parameters<typeof createPool>[0]) => createPool(config, { mysql2 }),
+    createPoolCluster: (config?: Parameters<typeof createPoolCluster>[0]) =>
+      createPoolCluster(config, { mysql2 }),
+  }
+  const version = injection.typeormVersion ?? findInstalledTypeorm()?.version
+  if (version === undefined) {
+    throw new RdsIamError(
+      'RDS_IAM_UNSUPPORTED_DRIVER',
+      'typeorm could not be found to tell whether it needs `connectorPackage`',
+      "install typeorm beside @rds-iam/typeorm, or pass its version: withIam(options, { typeormVersion: '1.1.1' })",
+    )
+  }
+  // TypeORM 0.3 defaults to the old `mysql` package (and warns when `driver` comes without a
+  // name); 1.x is mysql2-only and no longer has the option.
+  if (typeormMajor(version) === 0) applied.connectorPackage = 'mysql2'
+}
+
+interface NamedTarget {
+  target: ConnectionTarget
+  /** How the user wrote its place, for messages: `''`, `'replication.master.'`, `'replication.slaves[0].'`. */
+  name: string
+}
+
+function connectionTargets(options: Record<string, unknown>): NamedTarget[] {
+  const replication = options.replication
+  if (replication === undefined || replication === null) return [{ target: options, name: '' }]
+  const shape = 'use replication: { master: { host, username, … }, slaves: [{ host, username, … }] }'
+  if (typeof replication !== 'object') throw invalid('`replication` must be an object', shape)
+  const { master, slaves = [] } = replication as { master?: unknown; slaves?: unknown }
+  if (master === null || typeof master !== 'object' || !Array.isArray(slaves)) {
+    throw invalid('`replication` needs a `master` object and a `slaves` array', shape)
+  }
+  const out: NamedTarget[] = [{ target: master as ConnectionTarget, name: 'replication.master.' }]
+  slaves.forEach((slave, i) => {
+    if (slave === null || typeof slave !== 'object') {
+      throw invalid(`replication.slaves[${i}] must be an object`, shape)
+    }
+    out.push({ target: slave as ConnectionTarget, name: `replication.slaves[${i}].` })
+  })
+  return out
+}
+
+/**
+ * The checks whose messages should name TypeORM's options (`url`, `username`) rather than the
+ * driver's (`connectionString`, `uri`, `user`); the driver adapters check everything else.
+ */
+function checkTarget(
+  target: ConnectionTarget,
+  name: string,
+  type: string,
+  extra: Record<string, unknown>,
+): void {
+  if (present(target.password)) {
+    throw invalid(
+      `\`${name}password\` is set, but the IAM token is the password`,
+      `remove \`${name}password\`, or remove \`iam\` to log in with a password`,
+    )
+  }
+  let urlUser: string | undefined
+  if (present(target.url)) {
+    if (typeof target.url !== 'string') {
+      throw invalid(`\`${name}url\` must be a string`, 'pass a URL like postgres://app@host:5432/db')
+    }
+    let url: URL
+    try {
+      url = new URL(target.url)
+    } catch (cause) {
+      throw new RdsIamError(
+        'RDS_IAM_INVALID_OPTIONS',
+        `\`${name}url\` could not be parsed`,
+        'pass a URL like postgres://app@host:5432/db (percent-encode special characters), or use host/port/username',
+        { cause },
+      )
+    }
+    if (url.password !== '') {
+      throw invalid(
+        `\`${name}url\` contains a password, but the IAM token is the password`,
+        `remove the password from the URL (${url.protocol}//${url.username || 'app'}@${url.host}${url.pathname}), or remove \`iam\``,
+      )
+    }
+    urlUser = url.username || undefined
+  }
+  const envUser = type === 'postgres' ? process.env.PGUSER : undefined
+  if (!present(target.username) && !urlUser && !present(extra.user) && !present(envUser)) {
+    throw invalid(
+      `no \`${name}username\`: the token is signed for a database user`,
+      `set \`${name}username\` to the IAM database user (or put it in \`${name}url\`)`,
+    )
+  }
+}
+
+/** Loads `pg` / `mysql2` from where TypeORM itself would (its own directory), else beside us. */
+function loadDriver<T>(id: 'pg' | 'mysql2'): T {
+  const typeorm = findInstalledTypeorm()
+  if (typeorm) {
+    try {
+      return createRequire(typeorm.manifest)(id) as T
+    } catch {
+      // Fall through to the peer beside this package, which reports a missing module clearly.
+    }
+  }
+  return requirePeer<T>(
+    id,
+    import.meta.url,
+    `install it beside typeorm (npm install ${id}), or pass your copy as the \`driver\` option`,
+  )
+}
+
+function unsupportedType(type: unknown): RdsIamError {
+  const name = typeof type === 'string' ? `TypeORM type "${type}"` : 'a DataSource without `type`'
+  const hint =
+    type === 'aurora-postgres' || type === 'aurora-mysql'
+      ? `${type} is the RDS Data API driver, which authenticates through Secrets Manager, not IAM database tokens: use type '${type === 'aurora-postgres' ? 'postgres' : 'mysql'}' with the cluster endpoint`
+      : "IAM database authentication exists for RDS/Aurora PostgreSQL, MySQL and MariaDB: use type 'postgres', 'mysql' or 'mariadb'"
+  return unsupportedDriver(name, hint)
+}
+
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== ''
+}
+
+function invalid(message: string, hint: string): RdsIamError {
+  return new RdsIamError('RDS_IAM_INVALID_OPTIONS', message, hint)
+}

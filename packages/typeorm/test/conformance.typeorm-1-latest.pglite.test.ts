@@ -1,0 +1,5 @@
+import { runConformance } from '@rds-iam/testkit'
+import { typeormHarness } from './typeorm-harness.js'
+import { loadTypeorm } from './typeorm-versions.js'
+
+runConformance(typeormHarness('pglite', loadTypeorm('typeorm-1-latest')))
