@@ -76,7 +76,7 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
 
   const log = (line: string): void => {
     try {
-      write(line)
+      write(escapeControlCharacters(line))
     } catch {
       // A throwing logger must not turn a login into a crash.
     }
@@ -85,7 +85,7 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
   const refuse = (attempt: LoginAttempt, reason: RejectReason, detail: string): LoginVerdict => {
     rejected[reason] += 1
     log(
-      `${attempt.engine}: IAM authentication failed for user "${attempt.user}" from ${attempt.remoteAddress}: ${reason} (${detail})`,
+      `${attempt.engine}: IAM authentication failed for user ${quote(attempt.user)} from ${attempt.remoteAddress}: ${reason} (${detail})`,
     )
     return { ok: false, reason }
   }
@@ -107,7 +107,7 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
       if (closed) return stopping
       if (latencyMs > 0) {
         log(
-          `${attempt.engine}: authentication for user "${attempt.user}" from ${attempt.remoteAddress} delayed ${latencyMs} ms (latency fault)`,
+          `${attempt.engine}: authentication for user ${quote(attempt.user)} from ${attempt.remoteAddress} delayed ${latencyMs} ms (latency fault)`,
         )
         await delay(latencyMs)
         if (closed) return stopping
@@ -132,7 +132,7 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
       if (!verdict.ok) return refuse(attempt, verdict.reason, verdict.detail)
       accepted += 1
       log(
-        `${attempt.engine}: IAM authentication succeeded for user "${attempt.user}" from ${attempt.remoteAddress} (key ${verdict.accessKeyId})`,
+        `${attempt.engine}: IAM authentication succeeded for user ${quote(attempt.user)} from ${attempt.remoteAddress} (key ${verdict.accessKeyId})`,
       )
       return { ok: true }
     },
@@ -211,6 +211,23 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
     },
   }
   return gate
+}
+
+/**
+ * Control characters (newlines above all) written as escapes, so that text a client chose (a user
+ * or database name, an upstream's message) can never start a forged log line of its own.
+ */
+export function escapeControlCharacters(line: string): string {
+  return line.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+    const code = c.charCodeAt(0)
+    return named[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`)
+  })
+}
+
+/** A client-chosen value in double quotes, its quotes and backslashes escaped, so it cannot close the quote. */
+export function quote(value: string): string {
+  return `"${value.replace(/["\\]/g, '\\$&')}"`
 }
 
 function checkCount(fault: string, value: number): number {

@@ -3,6 +3,7 @@ import { connect, type Server, type Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import { createSecureContext, TLSSocket } from 'node:tls'
 import { serialize } from 'pg-protocol'
+import { quote } from '../auth-gate.js'
 import type { FrontContext } from '../internal-types.js'
 import { createFrontServer, type LoginPhase } from '../login-phase.js'
 import { HandshakeError, PacketReader } from './packet-reader.js'
@@ -221,7 +222,7 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
         session = await openPostgresUpstream(target, upstreamParams, upstreamTimeoutMs)
       } catch (err) {
         const refused = err as UpstreamRefused
-        gate.log(`postgres: session for "${user}" not opened: ${refused.message}`)
+        gate.log(`postgres: session for ${quote(user)} not opened: ${refused.message}`)
         return refuse(
           refused.frame ??
             errorResponse({
