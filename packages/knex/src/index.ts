@@ -1,1 +1,6 @@
-export {}
+export type { IamOption, IamOptions, TokenProvider } from '@rds-iam/core'
+export { isRdsIamError, RdsIamError } from '@rds-iam/core'
+export type { KnexModuleLike } from './internal-types.js'
+export { SUPPORTED_KNEX_VERSIONS } from './supported-versions.js'
+export type { IamKnexConfig, IamKnexConnection, KnexInjection } from './with-iam.js'
+export { getTokenProvider, withIam } from './with-iam.js'

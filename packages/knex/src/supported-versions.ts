@@ -1,0 +1,13 @@
+/**
+ * The Knex versions this adapter supports and is tested with (3.2.0 and the newest 3.x). Kept
+ * equal to the `knex` peer dependency range and to the README's "Supported versions" section.
+ * 3.2.0 is the first release whose pool validates idle connections before handing them out, which
+ * is what lets a long-lived instance replace connections that died in a failover.
+ *
+ * @example
+ * ```ts
+ * import { SUPPORTED_KNEX_VERSIONS } from '@rds-iam/knex'
+ * console.log(`@rds-iam/knex works with knex ${SUPPORTED_KNEX_VERSIONS}`)
+ * ```
+ */
+export const SUPPORTED_KNEX_VERSIONS = '>=3.2.0 <4'

@@ -1,0 +1,4 @@
+import { runConformance } from '@rds-iam/testkit'
+import { knexHarness } from './knex-harness.js'
+
+runConformance(knexHarness(['pglite']))
