@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto'
 import { Signer } from '@aws-sdk/rds-signer'
 import { describe, expect, it } from 'vitest'
 import { type EmulatorCredential, TokenVerifier, type TokenVerifierConfig } from './token-verifier.js'
@@ -58,6 +59,36 @@ function replaceParam(token: string, name: string, value: string): string {
     host,
     pairs.map(([k, v]) => [k, k === name ? value : v]),
   )
+}
+
+/**
+ * A hand-rolled SigV4 presign of an RDS token with any `X-Amz-Expires`: the AWS signers refuse to
+ * sign past SigV4's one-week maximum, which is exactly the token this test needs.
+ */
+function presignWithExpires(expires: number, key = staticKey): string {
+  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '')
+  const scope = `${amzDate.slice(0, 8)}/us-east-1/rds-db/aws4_request`
+  const query = [
+    ['Action', 'connect'],
+    ['DBUser', 'app_user'],
+    ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
+    ['X-Amz-Credential', `${key.accessKeyId}/${scope}`],
+    ['X-Amz-Date', amzDate],
+    ['X-Amz-Expires', String(expires)],
+    ['X-Amz-SignedHeaders', 'host'],
+  ]
+    .map(([k, v]) => `${k}=${encodeURIComponent(v!)}`)
+    .join('&')
+  const host = 'localhost:5432'
+  const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
+  const canonical = ['GET', '/', query, `host:${host}`, '', 'host', sha256('')].join('\n')
+  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n')
+  let signingKey: Buffer = Buffer.from(`AWS4${key.secretAccessKey}`)
+  for (const part of [amzDate.slice(0, 8), 'us-east-1', 'rds-db', 'aws4_request']) {
+    signingKey = createHmac('sha256', signingKey).update(part).digest()
+  }
+  const signature = createHmac('sha256', signingKey).update(stringToSign).digest('hex')
+  return `${host}/?${query}&X-Amz-Signature=${signature}`
 }
 
 /** Flips one character so the value stays the same shape. */
@@ -160,6 +191,19 @@ describe('TokenVerifier', () => {
       ok: false,
       reason: 'ExpiredToken',
     })
+  })
+
+  it("refuses X-Amz-Expires above SigV4's maximum of 604,800 s as InvalidToken, as AWS does", () => {
+    const verifier = new TokenVerifier(config)
+    // The hand-rolled signer is right: the same token with lifetimes AWS allows verifies.
+    expect(verifier.verify(presignWithExpires(900), 'app_user').ok).toBe(true)
+    expect(verifier.verify(presignWithExpires(604_800), 'app_user').ok).toBe(true)
+    expect(verifier.verify(presignWithExpires(604_801), 'app_user')).toMatchObject({
+      ok: false,
+      reason: 'InvalidToken',
+      detail: expect.stringContaining('X-Amz-Expires'),
+    })
+    expect(verifier.verify(presignWithExpires(999_999), 'app_user')).toMatchObject({ reason: 'InvalidToken' })
   })
 
   it('honours the maxTokenAge fault', async () => {

@@ -44,6 +44,8 @@ export type TokenVerification =
 
 /** RDS accepts an IAM token for 900 s after `X-Amz-Date`, whatever a larger `X-Amz-Expires` says. */
 const MAX_TOKEN_LIFETIME_SECONDS = 900
+/** SigV4's maximum presigned-URL lifetime (one week); AWS refuses a larger `X-Amz-Expires` outright. */
+const MAX_SIGV4_EXPIRES_SECONDS = 604_800
 const DEFAULT_SKEW_SECONDS = 300
 const SERVICE = 'rds-db'
 const ALGORITHM = 'AWS4-HMAC-SHA256'
@@ -117,6 +119,9 @@ export class TokenVerifier {
     const expiresText = get('X-Amz-Expires')
     if (!/^[0-9]{1,6}$/.test(expiresText) || Number(expiresText) === 0) {
       return invalid('malformed X-Amz-Expires')
+    }
+    if (Number(expiresText) > MAX_SIGV4_EXPIRES_SECONDS) {
+      return invalid(`X-Amz-Expires ${expiresText} exceeds SigV4's maximum of ${MAX_SIGV4_EXPIRES_SECONDS} s`)
     }
 
     if (!sameEndpoint(hostPort, this.#config.endpoint)) {
