@@ -8,8 +8,10 @@ import {
 } from '@rds-iam/core'
 import { getTokenProvider as mysqlProvider, withIam as mysqlWithIam } from '@rds-iam/mysql2'
 import { getTokenProvider as pgProvider, withIam as pgWithIam } from '@rds-iam/pg'
+
 // knex 3.2.0–3.2.7 name an ESM types file they do not ship; the CommonJS typings are the same API.
-import type { Knex } from 'knex' with { 'resolution-mode': 'require' }
+type KnexConfig = import('knex', { with: { 'resolution-mode': 'require' }}).Knex.Config
+
 import { createIamDialect } from './iam-dialect.js'
 import type { DriverKind, KnexModuleLike } from './internal-types.js'
 import { dialectClass, loadKnex } from './knex-module.js'
@@ -40,7 +42,7 @@ export interface IamKnexConnection {
  * or `'mysql2'`; `connection` is an object with `iam`, or a URL string (then `iam` may sit at
  * the top level).
  */
-export type IamKnexConfig = Omit<Knex.Config, 'client' | 'dialect' | 'connection'> & {
+export type IamKnexConfig = Omit<KnexConfig, 'client' | 'dialect' | 'connection'> & {
   /** `'pg'`, `'postgres'`, `'postgresql'` or `'mysql2'`. */
   client?: string
   /** knex's older name for `client`. */
@@ -130,7 +132,7 @@ const providers = new WeakMap<object, TokenProvider>()
  * }))
  * ```
  */
-export function withIam(config: IamKnexConfig, injection: KnexInjection = {}): Knex.Config {
+export function withIam(config: IamKnexConfig, injection: KnexInjection = {}): KnexConfig {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
     throw invalid(
       'the knex config must be an object',
@@ -185,7 +187,7 @@ export function withIam(config: IamKnexConfig, injection: KnexInjection = {}): K
   const Dialect = createIamDialect(dialectClass(injection.knex ?? loadKnex(), kind), { kind, provider, iam })
   providers.set(Dialect, provider)
 
-  const out = { ...rest, client: Dialect, connection: driverConfig } as unknown as Knex.Config
+  const out = { ...rest, client: Dialect, connection: driverConfig } as unknown as KnexConfig
   providers.set(out, provider)
   return out
 }

@@ -1,6 +1,9 @@
 import { createRequire } from 'node:module'
 import type { ConformanceHarness, ConnectionHandle, Engine, PoolHandle, Row } from '@rds-iam/testkit'
-import type { Knex } from 'knex' with { 'resolution-mode': 'require' }
+
+type Knex = import('knex', { with: { 'resolution-mode': 'require' }}).Knex
+type KnexConfig = import('knex', { with: { 'resolution-mode': 'require' }}).Knex.Config
+
 import { getTokenProvider, type KnexModuleLike, withIam } from '../src/index.js'
 
 const require = createRequire(import.meta.url)
@@ -9,7 +12,7 @@ const require = createRequire(import.meta.url)
 export type KnexVersion = 'knex' | 'knex-latest'
 
 /** Loads one of the installed knex copies. */
-export function loadKnexVersion(version: KnexVersion): KnexModuleLike & ((config: Knex.Config) => Knex) {
+export function loadKnexVersion(version: KnexVersion): KnexModuleLike & ((config: KnexConfig) => Knex) {
   return require(version)
 }
 
