@@ -175,7 +175,25 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
         stream.write(negotiateProtocolVersion(protocolOptions))
       }
       stream.write(authenticationCleartextPassword())
-      const reply = await reader.typed(DEFAULTS.maxPreAuthPacket)
+      let reply: Awaited<ReturnType<PacketReader['typed']>>
+      try {
+        reply = await reader.typed(DEFAULTS.maxPreAuthPacket)
+      } catch (err) {
+        if (!(err instanceof HandshakeError) || err.kind !== 'bad-length') throw err
+        // PostgreSQL only logs this (COMMERROR) and hangs up, which leaves the user guessing; a
+        // token that long is a client bug worth naming, so the client is told why.
+        gate.protocolError(`password message too long (${err.message})`)
+        return refuse(
+          errorResponse({
+            severity: 'FATAL',
+            code: '08P01',
+            message: 'invalid message length',
+            detail: `The password message is over ${DEFAULTS.maxPreAuthPacket} bytes; an IAM token is 1 to 4 KB.`,
+            file: 'pqcomm.c',
+            routine: 'pq_getmessage',
+          }),
+        )
+      }
       const password = reply.type === PASSWORD_MESSAGE ? parsePasswordMessage(reply.body) : undefined
       if (password === undefined) {
         gate.protocolError('expected password message')
@@ -214,7 +232,7 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
 
       const upstreamParams: [string, string][] = [
         ['user', target.user ?? user],
-        ['database', database],
+        ['database', upstreamDatabase(database, user, target.database)],
         ...packet.params.filter(([k]) => k !== 'user' && k !== 'database' && !k.startsWith('_pq_.')),
       ]
       let session: Awaited<ReturnType<typeof openPostgresUpstream>>
@@ -329,6 +347,16 @@ function replaying(socket: Socket, head: Buffer): Duplex {
   socket.once('end', () => duplex.push(null))
   socket.once('close', () => duplex.destroy())
   return duplex
+}
+
+/**
+ * The database a session opens upstream. libpq and pg send the user name when the client names
+ * no database, so that value cannot tell "named" from "defaulted": both mean the upstream URL's
+ * database when it has one. Any other name the client chose is kept (several databases behind
+ * one emulator keep working).
+ */
+export function upstreamDatabase(requested: string, user: string, urlDatabase: string | undefined): string {
+  return urlDatabase !== undefined && requested === user ? urlDatabase : requested
 }
 
 function clientHost(socket: Socket): string {

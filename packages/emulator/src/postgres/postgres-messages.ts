@@ -14,6 +14,8 @@ export interface ErrorFields {
   severity: 'FATAL' | 'ERROR'
   code: string
   message: string
+  /** DETAIL line; PostgreSQL sends none for the errors the emulator reproduces, so only for emulator-own advice. */
+  detail?: string
   file?: string
   routine?: string
 }
@@ -55,6 +57,7 @@ export function errorResponse(fields: ErrorFields): Buffer {
   add('V', fields.severity)
   add('C', fields.code)
   add('M', fields.message)
+  add('D', fields.detail)
   add('F', fields.file)
   add('R', fields.routine)
   parts.push(Buffer.from([0]))

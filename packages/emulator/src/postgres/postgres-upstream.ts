@@ -13,6 +13,11 @@ export interface PostgresUpstreamTarget {
   /** User from the URL; when absent each session uses the IAM user's own name. */
   user: string | undefined
   password: string | undefined
+  /**
+   * Database from the URL path. Used when the client names none or names its own user name
+   * (what psql and pg send by default), so `--upstream postgres://…/test` lands in `test`.
+   */
+  database: string | undefined
 }
 
 /** A logged-in upstream session, stopped right after its first ReadyForQuery. */
@@ -46,6 +51,7 @@ export function parsePostgresUpstreamUrl(url: string): PostgresUpstreamTarget {
     port: u.port === '' ? 5432 : Number(u.port),
     user: u.username === '' ? undefined : decodeURIComponent(u.username),
     password: u.password === '' ? undefined : decodeURIComponent(u.password),
+    database: u.pathname.length > 1 ? decodeURIComponent(u.pathname.slice(1)) : undefined,
   }
 }
 
