@@ -1,0 +1,4 @@
+// Names the pg README and TSDoc examples use (see common.ts for the rules).
+// biome-ignore-all lint/correctness/noUnusedImports: entries are copied into the snippets that use them
+// biome-ignore-all lint/correctness/noUnusedVariables: entries are copied into the snippets that use them
+declare const pool: import('pg').Pool
