@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto'
+import { type Emulator, startEmulator } from '@rds-iam/emulator'
+import { selectedEngines, TEST_URLS } from '@rds-iam/testkit'
+import type { DataSource, DataSourceOptions } from 'typeorm'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { getTokenProviders, withIam } from '../src/index.js'
+import { loadTypeorm } from './typeorm-versions.js'
+
+// A primary and a replica are two endpoints: each must get tokens signed for its own host:port.
+// Two emulators stand in for them; a token signed for the wrong one would be refused there
+// (InvalidToken), so "accepted on both, rejected on neither" proves per-endpoint signing.
+const engines = selectedEngines(['pglite', 'mysql']).map((e) => (e === 'mysql' ? 'mysql' : 'postgres'))
+
+for (const alias of ['typeorm', 'typeorm-1-latest'] as const) {
+  const typeorm = loadTypeorm(alias)
+  for (const engine of engines) {
+    describe(`typeorm@${typeorm.version} on ${engine}: replication`, () => {
+      const key = {
+        accessKeyId: `AKIAREPL${randomBytes(6).toString('hex').toUpperCase()}`,
+        secretAccessKey: randomBytes(30).toString('base64'),
+      }
+      let primary: Emulator
+      let replica: Emulator
+      beforeAll(async () => {
+        // PGlite per emulator for postgres (two separate databases, like a primary and a replica);
+        // both MySQL emulators front the local MariaDB.
+        const upstream = engine === 'mysql' ? TEST_URLS.mysql : undefined
+        primary = await startEmulator({ engine, upstream, credentials: [key] })
+        replica = await startEmulator({ engine, upstream, credentials: [key] })
+      })
+      afterAll(async () => {
+        await primary?.stop()
+        await replica?.stop()
+      })
+
+      test('the primary and the replica each get their own pool, provider and tokens', async () => {
+        const username = `rds_iam_app_repl_${randomBytes(4).toString('hex')}`
+        const database = engine === 'mysql' ? 'test' : 'postgres'
+        const node = (emu: Emulator) => ({
+          host: emu.host,
+          port: emu.port,
+          username,
+          database,
+          ssl: { ca: emu.ca },
+        })
+        const iam = { region: primary.region, credentials: key }
+        const options =
+          engine === 'mysql'
+            ? withIam(
+                {
+                  type: 'mysql',
+                  // TypeORM's MySQL driver reads `ssl` from the top level only; each emulator has its own CA.
+                  ssl: { ca: [primary.ca, replica.ca] },
+                  replication: { master: node(primary), slaves: [node(replica)] },
+                  driver: typeorm.mysql2,
+                  iam,
+                },
+                { typeormVersion: typeorm.version },
+              )
+            : withIam({
+                type: 'postgres',
+                replication: { master: node(primary), slaves: [node(replica)] },
+                driver: typeorm.pg,
+                iam,
+              })
+        const dataSource: DataSource = new typeorm.DataSource(options as unknown as DataSourceOptions)
+        await dataSource.initialize()
+        try {
+          // Writes go to the primary; reads routed to the replica use its pool.
+          expect(Number((await dataSource.query('select 1 as one'))[0].one)).toBe(1)
+          const reader = dataSource.createQueryRunner('slave')
+          try {
+            expect(Number((await reader.query('select 2 as two'))[0].two)).toBe(2)
+          } finally {
+            await reader.release()
+          }
+          const { master, slaves } = getTokenProviders(dataSource)
+          expect(master).toBeDefined()
+          expect(slaves).toHaveLength(1)
+          expect(slaves[0]).not.toBe(master)
+          expect(master!.stats().signed).toBe(1)
+          expect(slaves[0]!.stats().signed).toBe(1)
+          for (const emu of [primary, replica]) {
+            const stats = emu.stats()
+            expect(stats.accepted).toBeGreaterThanOrEqual(1)
+            expect(Object.values(stats.rejected).reduce((a, b) => a + b, 0)).toBe(0)
+          }
+        } finally {
+          await dataSource.destroy()
+        }
+      })
+    })
+  }
+}
