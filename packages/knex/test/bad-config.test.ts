@@ -116,7 +116,7 @@ runBadConfigCases(
     { name: 'no client', make: (s) => open({ connection: conn(s) }), mentions: /client/ },
     {
       name: 'a client class instead of a name',
-      make: (s) => open({ client: knex.Client, connection: conn(s) }),
+      make: (s) => open({ client: (knex as unknown as { Client: unknown }).Client, connection: conn(s) }),
       mentions: /client: 'pg'/,
     },
     {
