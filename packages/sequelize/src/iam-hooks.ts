@@ -63,13 +63,28 @@ export function installConnectRetry(manager: ConnectionManagerLike, registry: En
         async (attempt) => {
           // beforeConnect ran once, before the first attempt; later attempts need a new token.
           if (attempt > 1) setPassword(config, await endpoint.auth.nextToken())
-          return original.call(this, config)
+          return hideDriverPassword(await original.call(this, config))
         },
         endpoint.auth.provider,
         registry.iam.retry,
       )
     },
   })
+}
+
+/**
+ * mysql2 keeps the password it logged in with as an ordinary property of `connection.config` (the
+ * mariadb connector in `connection.opts`); for an IAM login that is the token, and logging a pooled
+ * connection or the Sequelize instance would print it. It stays readable (a `changeUser` needs it).
+ */
+function hideDriverPassword<T>(connection: T): T {
+  for (const key of ['config', 'opts'] as const) {
+    const holder = (connection as Record<string, unknown> | null)?.[key] as Record<string, unknown> | undefined
+    if (holder && typeof holder === 'object' && Object.hasOwn(holder, 'password')) {
+      Object.defineProperty(holder, 'password', { enumerable: false })
+    }
+  }
+  return connection
 }
 
 /**

@@ -66,10 +66,15 @@ export function sequelizeHarness(
       const manager = sequelize.connectionManager as unknown as Manager
       const provider = getTokenProvider(sequelize)!
       const run = async (sql: string, connection?: object): Promise<Row[]> => {
-        const [rows] = await sequelize.query(sql, {
+        const select = /^\s*select\b/i.test(sql)
+        const result = await sequelize.query(sql, {
           raw: true,
+          // SELECT, not RAW: Sequelize's mariadb dialect deletes `meta` from RAW results, which the
+          // mariadb 3.x connector makes non-configurable (a Sequelize–connector mismatch, not IAM).
+          type: (select ? 'SELECT' : 'RAW') as never,
           ...(connection ? { transaction: { connection } as never } : {}),
         })
+        const rows = select ? result : (result as unknown[])[0]
         return Array.isArray(rows) ? (rows as Row[]) : []
       }
       return {
