@@ -16,7 +16,7 @@ const versions = (set: (typeof DRIVER_SETS)[number]) =>
     .map((name) => `${name} ${result.drivers[set]?.get(name) ?? '(not installed)'}`)
     .join(', ')
 console.log(
-  `snippet type check: ${result.snippets.length} snippets, ${result.skipped.length} opted out, ` +
+  `snippet type check: ${result.passed} of ${result.snippets.length} snippets compile everywhere, ${result.skipped.length} opted out, ` +
     `${result.programs} programs (${MODES.map((m) => m.name).join(', ')} × ${DRIVER_SETS.join(', ')} drivers) in ${seconds} s`,
 )
 for (const set of DRIVER_SETS) console.log(`  ${set}: ${versions(set)}`)

@@ -65,6 +65,8 @@ export interface SnippetCheckResult {
   snippets: Snippet[]
   skipped: Snippet[]
   failures: SnippetFailure[]
+  /** Snippets that compiled in every mode and driver set. */
+  passed: number
   drivers: Record<DriverSet, Map<string, string>>
   programs: number
 }
@@ -80,7 +82,10 @@ export interface SnippetCheckOptions {
   driverSets?: DriverSet[]
 }
 
-/** Every README, docs page and TSDoc snippet the check covers, in file order. */
+/**
+ * Every README, docs page and TSDoc snippet the check covers, in file order, and the user code of
+ * `cases/` (each file one snippet: type problems users reported, kept compiling).
+ */
 export function collectSnippets(rootDir: string, packages: PublishedPackage[]): Snippet[] {
   const out: Snippet[] = []
   const markdown = (path: string, packageDir: string | undefined) => {
@@ -92,6 +97,15 @@ export function collectSnippets(rootDir: string, packages: PublishedPackage[]): 
   if (existsSync(join(rootDir, 'docs'))) {
     for (const entry of readdirSync(join(rootDir, 'docs'), { recursive: true, encoding: 'utf8' }).sort()) {
       if (entry.endsWith('.md')) markdown(join('docs', entry), undefined)
+    }
+  }
+  const casesDir = join(rootDir, 'packages', 'typecheck-snippets', 'cases')
+  if (existsSync(casesDir)) {
+    for (const entry of readdirSync(casesDir).sort()) {
+      if (!entry.endsWith('.ts')) continue
+      const file = join('packages', 'typecheck-snippets', 'cases', entry)
+      const lines = readFileSync(join(rootDir, file), 'utf8').replace(/\n$/, '').split('\n')
+      out.push({ file, line: 1, lines, packageDir: undefined })
     }
   }
   for (const pkg of packages) {
@@ -154,7 +168,9 @@ export function checkSnippets(options: SnippetCheckOptions): SnippetCheckResult 
   const skipped = all.filter((s) => s.skipReason !== undefined)
   const checked = all.filter((s) => s.skipReason === undefined)
   const failures = new Map<string, SnippetFailure>()
-  const fail = (location: string, code: string, message: string, where: string) => {
+  const failedSnippets = new Set<Snippet>()
+  const fail = (location: string, code: string, message: string, where: string, snippet?: Snippet) => {
+    if (snippet) failedSnippets.add(snippet)
     const key = `${location}\0${code}\0${message}`
     const entry = failures.get(key) ?? { location, code, message, where: [] }
     if (!entry.where.includes(where)) entry.where.push(where)
@@ -248,12 +264,13 @@ export function checkSnippets(options: SnippetCheckOptions): SnippetCheckResult 
             lineOrigin?.kind === 'snippet'
               ? `${origin.snippet.file}:${lineOrigin.line}`
               : `${origin.snippet.file}:${origin.snippet.line} (added: ${lineOrigin?.text ?? '?'})`
-          fail(location, code, message, where)
+          fail(location, code, message, where, origin.snippet)
         }
       }
     }
   }
-  return { snippets: checked, skipped, failures: [...failures.values()], drivers, programs }
+  const passed = checked.filter((snippet) => !failedSnippets.has(snippet)).length
+  return { snippets: checked, skipped, failures: [...failures.values()], passed, drivers, programs }
 }
 
 /** A library file (a real path in the pnpm store) is the same in every program: parse it once. */

@@ -140,7 +140,7 @@ export function buildSnippetModule(
   wrap: boolean,
 ) {
   const code = replaceEllipses(lines.join('\n'))
-  const codeLines = code.split('\n')
+  const codeLines = (wrap ? withoutExports(code) : code).split('\n')
   const { declared, used, imports } = snippetNames(code)
   // An added declaration may itself name a type from the preamble (`declare const p: TokenProvider`).
   const added: string[] = []
@@ -203,4 +203,29 @@ function topLevelImportLines(code: string): Set<number> {
   }
   for (const line of otherLines) importLines.delete(line)
   return importLines
+}
+
+/**
+ * An `export` cannot stand inside the CommonJS wrapper function; the keyword is blanked (same
+ * columns, so error positions stay right) and `export { … }` lists are dropped.
+ */
+function withoutExports(code: string): string {
+  const source = ts.createSourceFile('snippet.ts', code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)
+  let out = code
+  const blank = (start: number, end: number) => {
+    out = out.slice(0, start) + out.slice(start, end).replace(/[^\n]/g, ' ') + out.slice(end)
+  }
+  for (const statement of source.statements) {
+    if (ts.isExportDeclaration(statement) || ts.isExportAssignment(statement)) {
+      blank(statement.getStart(source), statement.end)
+      continue
+    }
+    if (!ts.canHaveModifiers(statement)) continue
+    for (const modifier of ts.getModifiers(statement) ?? []) {
+      if (modifier.kind === ts.SyntaxKind.ExportKeyword || modifier.kind === ts.SyntaxKind.DefaultKeyword) {
+        blank(modifier.getStart(source), modifier.end)
+      }
+    }
+  }
+  return out
 }
