@@ -21,3 +21,10 @@ export type { HangupServer } from './hangup-server.js'
 export { startHangupServer } from './hangup-server.js'
 export type { RawDatabase } from './raw-database.js'
 export { openRaw, RAW_USER } from './raw-database.js'
+export type { ReliabilityRow } from './reliability-report.js'
+export {
+  FAILOVER_RECOVERY_GOAL_MS,
+  RELIABILITY_RESULTS_DIR,
+  renderReliabilityTable,
+} from './reliability-report.js'
+export { runReliability } from './reliability-suite.js'

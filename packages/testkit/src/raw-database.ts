@@ -15,6 +15,8 @@ export interface RawDatabase {
   count(table: string): Promise<number>
   /** The first column of the first row, as a number (e.g. `select count(distinct v) from t`). */
   scalar(sql: string): Promise<number>
+  /** Every row of a query, as plain objects. */
+  rows(sql: string): Promise<Record<string, unknown>[]>
   close(): Promise<void>
 }
 
@@ -57,6 +59,9 @@ export function openRaw(engine: Engine, emu: Emulator): RawDatabase {
       const rows = await (await session()).query(sql)
       const first = rows[0]
       return Number(first ? Object.values(first)[0] : Number.NaN)
+    },
+    async rows(sql) {
+      return (await session()).query(sql)
     },
     async close() {
       const open = current
