@@ -39,6 +39,8 @@ export type IamAppliedDataSourceOptions<O> = Omit<O, 'iam'> & {
   driver: object
   /** Your `extra` plus the `iam` settings each pool reads. */
   extra: Record<string, unknown>
+  /** Set to `'mysql2'` for MySQL on TypeORM 0.3 (which would otherwise load the old `mysql`); absent on 1.x. */
+  connectorPackage?: 'mysql2'
 }
 
 /** Tells {@link withIam} which TypeORM it configures when it cannot find out by itself. */

@@ -1,0 +1,172 @@
+import { type CountingEndpoint, runBadConfigCases } from '@rds-iam/testkit'
+import { DataSource } from 'typeorm'
+import { withIam } from '../src/index.js'
+
+const iam = { region: 'us-east-1' }
+const pgBase = (e: CountingEndpoint) => ({
+  type: 'postgres' as const,
+  host: e.host,
+  port: e.port,
+  username: 'app',
+  database: 'app',
+  iam,
+})
+const mysqlBase = (e: CountingEndpoint) => ({ ...pgBase(e), type: 'mysql' as const })
+// Some cases are options TypeORM's types (rightly) refuse; a JavaScript user can still pass them.
+const loose = (options: Record<string, unknown>) => withIam(options as never)
+
+// Every case points at a server that counts connection attempts: withIam must refuse the options
+// with a typed error naming the fix, and nothing may be sent anywhere.
+runBadConfigCases(
+  'typeorm',
+  [
+    ...['sqlite', 'better-sqlite3', 'mssql', 'oracle', 'cockroachdb', 'mongodb', 'sqljs', 'spanner'].map(
+      (type) => ({
+        name: `type '${type}' (no IAM database authentication)`,
+        make: (e: CountingEndpoint) => loose({ ...pgBase(e), type }),
+        code: 'RDS_IAM_UNSUPPORTED_DRIVER' as const,
+        mentions: /'postgres', 'mysql' or 'mariadb'/,
+      }),
+    ),
+    {
+      name: "type 'aurora-postgres' (the Data API driver)",
+      make: (e) => loose({ ...pgBase(e), type: 'aurora-postgres' }),
+      code: 'RDS_IAM_UNSUPPORTED_DRIVER',
+      mentions: /Data API.*type 'postgres'/,
+    },
+    {
+      name: 'no type',
+      make: (e) => loose({ ...pgBase(e), type: undefined }),
+      code: 'RDS_IAM_UNSUPPORTED_DRIVER',
+      mentions: /type/,
+    },
+    { name: 'options that are not an object', make: () => loose(null as never), mentions: /object/ },
+    {
+      name: 'iam with a static password',
+      make: (e) => loose({ ...pgBase(e), password: 'secret' }),
+      mentions: /`password`/,
+    },
+    {
+      name: 'iam with a password on mysql',
+      make: (e) => loose({ ...mysqlBase(e), password: 'secret' }),
+      mentions: /`password`/,
+    },
+    {
+      name: 'a password inside a postgres url',
+      make: (e) => withIam({ type: 'postgres', url: `postgres://app:secret@${e.host}:${e.port}/app`, iam }),
+      mentions: /`url` contains a password/,
+    },
+    {
+      name: 'a password inside a mysql url',
+      make: (e) => withIam({ type: 'mysql', url: `mysql://app:secret@${e.host}:${e.port}/app`, iam }),
+      mentions: /`url` contains a password/,
+    },
+    {
+      name: 'a url that is not a URL',
+      make: () => withIam({ type: 'postgres', url: 'not a url', iam }),
+      mentions: /url/,
+    },
+    {
+      name: '`extra` that sets its own password',
+      make: (e) => withIam({ ...pgBase(e), extra: { password: 'secret' } }),
+      mentions: /extra\.password/,
+    },
+    {
+      name: '`extra` that sets its own password (mysql)',
+      make: (e) => withIam({ ...mysqlBase(e), extra: { password: 'secret' } }),
+      mentions: /extra\.password/,
+    },
+    {
+      name: '`iam` inside `extra` (or withIam applied twice)',
+      make: (e) => withIam(withIam(pgBase(e)) as never),
+      mentions: /top level/,
+    },
+    {
+      name: 'an unknown iam key',
+      make: (e) => loose({ ...pgBase(e), iam: { region: 'us-east-1', regoin: 'eu-west-1' } }),
+      mentions: /regoin/,
+    },
+    { name: 'iam of the wrong type', make: (e) => loose({ ...pgBase(e), iam: 'yes' }), mentions: /iam/ },
+    {
+      name: 'no username',
+      make: (e) => withIam({ ...pgBase(e), username: undefined }),
+      mentions: /`username`/,
+    },
+    {
+      name: 'a replica with a static password',
+      make: (e) =>
+        withIam({
+          type: 'postgres',
+          replication: {
+            master: { host: e.host, port: e.port, username: 'app' },
+            slaves: [{ host: e.host, port: e.port, username: 'app', password: 'x' }],
+          },
+          iam,
+        }),
+      mentions: /replication\.slaves\[0\]\.password/,
+    },
+    {
+      name: 'a replica without a username',
+      make: (e) =>
+        withIam({
+          type: 'mysql',
+          replication: {
+            master: { host: e.host, port: e.port, username: 'app' },
+            slaves: [{ host: e.host, port: e.port }],
+          },
+          iam,
+        }),
+      mentions: /replication\.slaves\[0\]\.username/,
+    },
+    {
+      name: 'ssl: false without iam.insecure (postgres)',
+      make: (e) => withIam({ ...pgBase(e), ssl: false }),
+      code: 'RDS_IAM_INSECURE_TRANSPORT',
+      mentions: /insecure/,
+    },
+    {
+      name: 'ssl: false without iam.insecure (mysql)',
+      make: (e) => loose({ ...mysqlBase(e), ssl: false }),
+      code: 'RDS_IAM_INSECURE_TRANSPORT',
+      mentions: /insecure/,
+    },
+    {
+      name: 'a Unix socket (mysql socketPath)',
+      make: (e) => withIam({ ...mysqlBase(e), socketPath: '/var/run/mysqld/mysqld.sock' }),
+      mentions: /socketPath/,
+    },
+    {
+      name: 'pg-native requested with nativeDriver',
+      make: (e) => loose({ ...pgBase(e), nativeDriver: {} }),
+      code: 'RDS_IAM_UNSUPPORTED_DRIVER',
+      mentions: /nativeDriver/,
+    },
+    {
+      name: 'a pg-native-like module passed as driver',
+      make: (e) => loose({ ...pgBase(e), driver: { Pool: class {}, Client: class {} } }),
+      code: 'RDS_IAM_UNSUPPORTED_DRIVER',
+      mentions: /JavaScript pg driver/,
+    },
+    {
+      name: "connectorPackage: 'mysql' (the old mysqljs driver)",
+      make: (e) => withIam({ ...mysqlBase(e), connectorPackage: 'mysql' }),
+      code: 'RDS_IAM_UNSUPPORTED_DRIVER',
+      mentions: /mysql2/,
+    },
+    {
+      name: 'a TypeORM older than 0.3 (mysql)',
+      make: (e) => withIam(mysqlBase(e), { typeormVersion: '0.2.45' }),
+      code: 'RDS_IAM_UNSUPPORTED_DRIVER',
+      mentions: /0\.3\.20/,
+    },
+    {
+      name: 'a bad port, found by @rds-iam/pg, through a DataSource that is then initialized',
+      async make(e) {
+        // A DataSource is never built from refused options; nothing reaches initialize().
+        await new DataSource(withIam({ ...pgBase(e), port: 70000 })).initialize()
+      },
+      mentions: /port/,
+    },
+  ],
+  { clearEnv: ['PGHOST', 'PGUSER', 'PGPORT', 'PGPASSWORD'] },
+)
