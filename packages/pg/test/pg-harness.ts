@@ -32,9 +32,16 @@ export function pgHarness(
         query: async (sql) => (await pool.query(sql)).rows as Row[],
         acquire: async () => {
           const client = await pool.connect()
+          // A checked-out client reports a dropped connection as an 'error' event; pg requires the
+          // app to listen while it holds the client (pg-pool listens only while it is idle).
+          const lost = (): void => {}
+          client.on('error', lost)
           return {
             query: async (sql) => (await client.query(sql)).rows as Row[],
-            release: (destroy) => client.release(destroy === true),
+            release: (destroy) => {
+              client.off('error', lost)
+              client.release(destroy === true)
+            },
           }
         },
         tokenStats: () => provider.stats(),
