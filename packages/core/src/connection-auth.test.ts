@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createConnectionAuth } from './connection-auth.js'
 import { RdsIamError } from './rds-iam-error.js'
+import { sharedRegistry } from './shared-registry.js'
 import { RDS_HOST, STATIC_CREDS, uniqueUser } from './test-support/unique.js'
 import { verifyRdsToken } from './test-support/verify-sigv4.js'
 
@@ -61,5 +62,59 @@ describe('createConnectionAuth: a driver config checked before any network traff
     })
     expect(verdict).toMatchObject({ ok: true })
     expect(auth.provider.stats().signed).toBe(1)
+  })
+})
+
+describe('ConnectionAuth.prepare(): the limiter permit and the token before the socket opens', () => {
+  // A host of its own per test: its own limiter bucket in the process-wide registry.
+  const ownHost = () => `db-${uniqueUser('h')}.abcdefghijkl.eu-west-1.rds.amazonaws.com`
+  const waitingAt = (host: string) => sharedRegistry().buckets.get(`${host}:5432`)?.waiting ?? 0
+  const settle = () => new Promise((resolve) => setImmediate(resolve))
+
+  it('banks its permit: the next nextToken() does not queue at the limiter, the one after does', async () => {
+    const host = ownHost()
+    const auth = createConnectionAuth(
+      { host, port: 5432, user: uniqueUser(), iam: { ...iam, maxNewConnectionsPerSecond: 1 } },
+      context,
+    )
+    await auth.prepare()
+    expect(auth.provider.stats().signed).toBe(1) // the token is warm before any socket exists
+    const first = auth.nextToken()
+    await settle()
+    expect(waitingAt(host)).toBe(0)
+    await first
+    void auth.nextToken() // no banked permit left: waits for the next second's permit
+    await settle()
+    expect(waitingAt(host)).toBe(1)
+  })
+
+  it('a prepare() whose token fails banks nothing and rejects with the typed error', async () => {
+    const host = ownHost()
+    const auth = createConnectionAuth(
+      {
+        host,
+        port: 5432,
+        user: uniqueUser(),
+        iam: {
+          credentials: async () => {
+            throw new Error('no instance profile')
+          },
+          maxNewConnectionsPerSecond: 1,
+        },
+      },
+      context,
+    )
+    await expect(auth.prepare()).rejects.toMatchObject({ code: 'RDS_IAM_CREDENTIALS' })
+    void auth.nextToken().catch(() => {})
+    await settle()
+    expect(waitingAt(host)).toBe(1)
+  })
+
+  it('names the engine in the provider target, so hints can name only its commands', () => {
+    const auth = createConnectionAuth(
+      { host: RDS_HOST, port: 5432, user: uniqueUser(), iam },
+      { ...context, engine: 'postgres' },
+    )
+    expect(auth.provider.target?.engine).toBe('postgres')
   })
 })

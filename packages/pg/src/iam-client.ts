@@ -1,4 +1,10 @@
-import { type IamOptions, isAuthError, type TokenProvider, withAuthRetry } from '@rds-iam/core'
+import {
+  type ConnectionAuth,
+  type IamOptions,
+  isAuthError,
+  type TokenProvider,
+  withAuthRetry,
+} from '@rds-iam/core'
 import type { ClientConfig, Client as PgClient } from 'pg'
 import type { PgInjection } from './iam-pool.js'
 import type { PgModuleLike } from './internal-types.js'
@@ -38,23 +44,40 @@ export function createClientClass(pg: PgModuleLike): ClientClass {
   if (existing) return existing
   assertJsClient(pg.Client)
   const Base = pg.Client as unknown as new (config: object) => PgClient
-  const state = new WeakMap<object, { provider: TokenProvider; iam: IamOptions; config: object }>()
+  const state = new WeakMap<
+    object,
+    { provider: TokenProvider; iam: IamOptions; config: object; auth: ConnectionAuth }
+  >()
 
   class IamClient extends Base {
     constructor(config: IamClientConfig) {
       const prepared = prepareIamConfig(config, false)
       super(prepared.config)
-      state.set(this, { provider: prepared.provider, iam: prepared.iam, config: prepared.config })
+      state.set(this, {
+        provider: prepared.provider,
+        iam: prepared.iam,
+        config: prepared.config,
+        auth: prepared.auth,
+      })
       rememberProvider(this, prepared.provider)
     }
 
     override connect(): Promise<PgClient>
     override connect(callback: ((err: Error) => void) | ((err: null, c: PgClient) => void)): void
     override connect(callback?: (...args: never[]) => void): Promise<PgClient> | undefined {
-      const { provider, iam, config } = state.get(this)!
+      const { provider, iam, config, auth } = state.get(this)!
       const run = withAuthRetry(
         async (attempt, isLastAttempt) => {
           if (attempt > 1) resetForReconnect(this as PgClient, Base, config)
+          // The token first, the socket second: a broken credential source fails here with
+          // RDS_IAM_CREDENTIALS instead of holding a half-open login until a server timeout.
+          try {
+            await auth.prepare()
+          } catch (err) {
+            // pg fails queries queued before connect() when its connection fails; do the same.
+            ;(this as unknown as { _errorAllQueries?: (e: unknown) => void })._errorAllQueries?.(err)
+            throw err
+          }
           try {
             await super.connect()
           } catch (err) {

@@ -1,4 +1,4 @@
-import { type IamOptions, type TokenProvider, withAuthRetry } from '@rds-iam/core'
+import { type ConnectionAuth, type IamOptions, type TokenProvider, withAuthRetry } from '@rds-iam/core'
 import type { Pool as PgPool, PoolClient, PoolConfig } from 'pg'
 import type { PgModuleLike } from './internal-types.js'
 import { lazyPgClass } from './lazy-class.js'
@@ -40,7 +40,10 @@ export function createPoolClass(pg: PgModuleLike): PoolClass {
   if (existing) return existing
   assertJsClient(pg.Client)
   const Base = pg.Pool as unknown as new (config: object) => PgPool
-  const state = new WeakMap<object, { provider: TokenProvider; iam: IamOptions }>()
+  const state = new WeakMap<
+    object,
+    { provider: TokenProvider; iam: IamOptions; auth: ConnectionAuth; preparing: number }
+  >()
 
   class IamPool extends Base {
     constructor(config: IamPoolConfig) {
@@ -48,7 +51,7 @@ export function createPoolClass(pg: PgModuleLike): PoolClass {
         assertJsClient(config.Client)
       const prepared = prepareIamConfig(config, false)
       super(prepared.config)
-      state.set(this, { provider: prepared.provider, iam: prepared.iam })
+      state.set(this, { provider: prepared.provider, iam: prepared.iam, auth: prepared.auth, preparing: 0 })
       rememberProvider(this, prepared.provider)
     }
 
@@ -56,9 +59,19 @@ export function createPoolClass(pg: PgModuleLike): PoolClass {
     override connect(): Promise<PoolClient>
     override connect(callback: ConnectCallback): void
     override connect(callback?: ConnectCallback): Promise<PoolClient> | undefined {
-      const { provider, iam } = state.get(this)!
+      const own = state.get(this)!
+      const { provider, iam } = own
       // A failed new connection is discarded by pg-pool, so each attempt opens a new Client.
-      const acquire = withAuthRetry(() => super.connect(), provider, iam.retry)
+      // The token is settled before pg-pool may open a socket: a hung or broken credential
+      // source fails the caller with RDS_IAM_CREDENTIALS, and no server holds a half-open login.
+      const acquire = withAuthRetry(
+        async () => {
+          await prepareConnection(this as unknown as PoolInternals, own)
+          return super.connect()
+        },
+        provider,
+        iam.retry,
+      )
       if (typeof callback !== 'function') return acquire
       acquire.then(
         (client) =>
@@ -100,6 +113,44 @@ export function createPool(config: IamPoolConfig, injection: PgInjection = {}): 
 export const Pool: PoolClass = lazyPgClass('Pool', createPoolClass)
 
 function noop(): void {}
+
+/** pg-pool's own bookkeeping (stable across pg 8.x); read only to predict whether connect() opens a socket. */
+interface PoolInternals {
+  _idle?: unknown[]
+  _clients?: unknown[]
+  options?: { max?: number }
+}
+
+/**
+ * Before `super.connect()`: a caller that will make pg-pool open a new connection takes a
+ * limiter permit and warms the token (`auth.prepare()`); a caller that will get an idle client
+ * or wait for one only warms the token (a cache hit in steady state), so 200 callers on a pool
+ * of 10 spend 10 permits, not 200.
+ */
+async function prepareConnection(
+  pool: PoolInternals,
+  own: { provider: TokenProvider; auth: ConnectionAuth; preparing: number },
+): Promise<void> {
+  const idle = pool._idle
+  const clients = pool._clients
+  const max = pool.options?.max
+  const opens =
+    Array.isArray(idle) &&
+    Array.isArray(clients) &&
+    typeof max === 'number' &&
+    idle.length === 0 &&
+    clients.length + own.preparing < max
+  if (!opens) {
+    await own.provider.getToken()
+    return
+  }
+  own.preparing++
+  try {
+    await own.auth.prepare()
+  } finally {
+    own.preparing--
+  }
+}
 
 /** The type of a pool made by {@link Pool} / {@link createPool}: a `pg.Pool`. */
 export type Pool = PgPool
