@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import { isAuthError, isRdsIamError, type RdsIamError } from '@rds-iam/core'
 
 // Where the original RdsIamError rides inside a Prisma error's `meta`. Prisma rebuilds the error
@@ -74,7 +75,7 @@ export function getRdsIamError(err: unknown): RdsIamError | undefined {
     seen.add(current)
     if (isRdsIamError(current)) return current
     const meta = (current as { meta?: Record<PropertyKey, unknown> }).meta
-    const carried = meta?.[ORIGINAL]
+    const carried = (meta?.[ORIGINAL] as OriginalError | undefined)?.error
     if (isRdsIamError(carried)) return carried
     current = (current as { cause?: unknown }).cause
   }
@@ -99,8 +100,19 @@ export function prepareForPrisma(err: unknown): unknown {
           },
         }
       : {}),
-    [ORIGINAL]: err,
+    [ORIGINAL]: new OriginalError(err),
   }
   Object.defineProperty(err, 'meta', { value: meta, enumerable: false, configurable: true, writable: true })
   return err
+}
+
+/** Carries the original error inside `meta` without printing it a second time in `util.inspect`. */
+class OriginalError {
+  declare readonly error: RdsIamError
+  constructor(error: RdsIamError) {
+    Object.defineProperty(this, 'error', { value: error, enumerable: false })
+  }
+  [inspect.custom](): string {
+    return `[${this.error.name} ${this.error.code}: see getRdsIamError()]`
+  }
 }

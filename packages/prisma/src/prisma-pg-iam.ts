@@ -119,6 +119,9 @@ export class PrismaPgIam implements AdapterFactoryLike {
   #newPool(): PgPool {
     const Pool = createPoolClass(this.#pg)
     const pool = new Pool(this.#config as never)
+    // An idle connection that dies (failover) is an 'error' event on the pool; PrismaPg listens
+    // only from its connect() on, and an unheard 'error' event would end the process.
+    pool.on('error', () => {})
     if (this.#provider) this.#provider = poolProvider(pool) ?? this.#provider
     return pool
   }

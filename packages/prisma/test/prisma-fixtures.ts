@@ -1,0 +1,46 @@
+import { createRequire } from 'node:module'
+
+/** The part of a generated PrismaClient the tests use (the generated types exist only after `prisma generate`). */
+export interface PrismaClientLike {
+  $queryRawUnsafe<T = unknown>(sql: string, ...values: unknown[]): Promise<T>
+  $executeRawUnsafe(sql: string, ...values: unknown[]): Promise<number>
+  $queryRaw<T = unknown>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T>
+  $transaction<T>(fn: (tx: PrismaClientLike) => Promise<T>, options?: object): Promise<T>
+  $transaction<T extends unknown[]>(operations: [...T]): Promise<unknown[]>
+  $disconnect(): Promise<void>
+  $connect(): Promise<void>
+  author: ModelLike
+  post: ModelLike
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the generated model API is typed only in the generated client.
+type ModelLike = Record<string, (args?: any) => Promise<any>>
+
+export type PrismaClientClass = new (options: { adapter: unknown; [option: string]: unknown }) => PrismaClientLike
+
+const require = createRequire(import.meta.url)
+
+/** The PrismaClient generated from `test/fixtures/<flavour>/schema.prisma` by the globalSetup. */
+export function loadPrismaClient(flavour: 'pg' | 'mysql'): PrismaClientClass {
+  return (require(`./fixtures/${flavour}/generated/index.js`) as { PrismaClient: PrismaClientClass }).PrismaClient
+}
+
+/** SQL for the fixture schema's tables (Author 1—n Post), per engine, with a per-test suffix. */
+export function schemaSql(engine: 'postgres' | 'mysql'): { create: string[]; drop: string[] } {
+  if (engine === 'postgres') {
+    return {
+      create: [
+        'create table if not exists "Author" (id serial primary key, email text not null unique, name text not null)',
+        'create table if not exists "Post" (id serial primary key, title text not null, done boolean not null default false, "authorId" integer not null references "Author"(id))',
+      ],
+      drop: ['drop table if exists "Post"', 'drop table if exists "Author"'],
+    }
+  }
+  return {
+    create: [
+      'create table if not exists `Author` (id int auto_increment primary key, email varchar(191) not null unique, name varchar(191) not null)',
+      'create table if not exists `Post` (id int auto_increment primary key, title varchar(191) not null, done boolean not null default false, authorId int not null, foreign key (authorId) references `Author`(id))',
+    ],
+    drop: ['drop table if exists `Post`', 'drop table if exists `Author`'],
+  }
+}
