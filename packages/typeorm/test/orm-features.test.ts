@@ -157,6 +157,20 @@ for (const alias of TYPEORM_ALIASES) {
         }
       })
 
+      if (engine === 'mysql') {
+        test("type 'mariadb' runs on mysql2 with IAM", async () => {
+          const suffix = randomBytes(4).toString('hex')
+          const dataSource: DataSource = new typeorm.DataSource(optionsFor(suffix, { type: 'mariadb' }))
+          await dataSource.initialize()
+          try {
+            expect(String((await dataSource.query('select version() as v'))[0].v)).toMatch(/MariaDB/i)
+            expect(getTokenProvider(dataSource)!.stats().signed).toBe(1)
+          } finally {
+            await dataSource.destroy()
+          }
+        })
+      }
+
       test('the `url` form logs in with IAM (a URL does not override the token)', async () => {
         const suffix = randomBytes(4).toString('hex')
         const scheme = engine === 'mysql' ? 'mysql' : 'postgres'
