@@ -48,7 +48,8 @@ const files: Record<string, string> = {
     'export function shout(text: string): string { return text }',
   ].join('\n'),
   'packages/greet/dist/index.d.mts':
-    'export declare function greet(name: string): string\nexport declare function shout(text: string): string\n',
+    'export declare function greet(name: string): string\nexport declare function shout(text: string): string\n' +
+    "export type Leaked = import('only-a-dev-dependency').Thing\n",
   'packages/greet/dist/index.d.cts':
     'export declare function greet(name: string): string\nexport declare function shout(text: string): string\n',
   'packages/greet/README.md': [
@@ -105,6 +106,12 @@ describe('checkSnippets', () => {
 
   it('compiles top-level await as ESM and wrapped as CommonJS, with the preamble for `host`', () => {
     expect(result.failures.filter((f) => f.location.startsWith('packages/greet/README.md:11'))).toEqual([])
+  })
+
+  it('reports a published declaration that imports a module the user does not have', () => {
+    const failure = result.failures.find((f) => f.code === 'unresolved')
+    expect(failure?.location).toBe('node_modules/@demo/greet/dist/index.d.mts:3')
+    expect(failure?.message).toContain("'only-a-dev-dependency'")
   })
 
   it('skips an opted-out block and counts what passed', () => {

@@ -247,6 +247,10 @@ export function checkSnippets(options: SnippetCheckOptions): SnippetCheckResult 
       const host = cachingHost(compilerOptions, sourceCache)
       const program = ts.createProgram({ rootNames: [...files.keys()], options: compilerOptions, host })
       programs++
+      for (const problem of unresolvedImportsOfOurTypes(program, packages, compilerOptions, host)) {
+        const where = `${mode.name} (${driverSet})`
+        fail(`${relative(projectDir, problem.file)}:${problem.line}`, 'unresolved', problem.message, where)
+      }
       for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
         const where = `${mode.name}${mode.formats.length > 1 ? `/${files.get(diagnostic.file?.fileName ?? '')?.format ?? '?'}` : ''} (${driverSet})`
         const code = `TS${diagnostic.code}`
@@ -289,4 +293,59 @@ function cachingHost(options: ts.CompilerOptions, cache: Map<string, ts.SourceFi
     return file
   }
   return host
+}
+
+/**
+ * With `skipLibCheck` (what users run with), an import in a published `.d.ts` that does not
+ * resolve silently becomes `any`; a type from a devDependency would slip through. Every module
+ * our declaration files name must resolve in the user's install.
+ */
+function unresolvedImportsOfOurTypes(
+  program: ts.Program,
+  packages: PublishedPackage[],
+  options: ts.CompilerOptions,
+  host: ts.CompilerHost,
+): { file: string; line: number; message: string }[] {
+  const ours = packages.map((pkg) => `/node_modules/${pkg.name}/`)
+  const out: { file: string; line: number; message: string }[] = []
+  // `node:tls` and friends are ambient modules of @types/node, not files.
+  const ambient = new Set(
+    program
+      .getTypeChecker()
+      .getAmbientModules()
+      .map((symbol) => symbol.getName().replace(/^"|"$/g, '')),
+  )
+  for (const file of program.getSourceFiles()) {
+    if (!ours.some((dir) => file.fileName.includes(dir))) continue
+    const specifiers: ts.StringLiteralLike[] = []
+    const visit = (node: ts.Node) => {
+      if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) {
+        if (ts.isStringLiteralLike(node.moduleSpecifier)) specifiers.push(node.moduleSpecifier)
+      } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
+        if (ts.isStringLiteralLike(node.argument.literal)) specifiers.push(node.argument.literal)
+      }
+      ts.forEachChild(node, visit)
+    }
+    visit(file)
+    for (const specifier of specifiers) {
+      const mode = ts.getModeForUsageLocation(file, specifier, options)
+      const { resolvedModule } = ts.resolveModuleName(
+        specifier.text,
+        file.fileName,
+        options,
+        host,
+        undefined,
+        undefined,
+        mode,
+      )
+      if (resolvedModule || ambient.has(specifier.text)) continue
+      const { line } = file.getLineAndCharacterOfPosition(specifier.getStart(file))
+      out.push({
+        file: file.fileName,
+        line: line + 1,
+        message: `'${specifier.text}' does not resolve in a user's install (a devDependency, or a missing dependency?)`,
+      })
+    }
+  }
+  return out
 }
