@@ -154,8 +154,8 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
       }
       if (upstream !== undefined && !upstreams.has(upstream)) {
         upstreams.add(upstream)
-        upstream.once('close', () => client.destroy())
-        if (upstream.destroyed) client.destroy()
+        upstream.once('close', () => endAfterFlush(client))
+        if (upstream.destroyed) endAfterFlush(client)
       }
     },
 
@@ -211,6 +211,19 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
     },
   }
   return gate
+}
+
+/** How long a client may take to read what the upstream sent last before its socket is destroyed. */
+const RELAY_LINGER_MS = 2_000
+
+/**
+ * Ends `socket` after what is queued on it has been written (the upstream's final error packet,
+ * say), instead of discarding it; a client that does not read it within the linger is destroyed.
+ */
+export function endAfterFlush(socket: Socket): void {
+  if (socket.destroyed) return
+  socket.end()
+  setTimeout(() => socket.destroy(), RELAY_LINGER_MS).unref()
 }
 
 /**

@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto'
 import type { Server, Socket } from 'node:net'
 import { createSecureContext, TLSSocket } from 'node:tls'
+import { endAfterFlush } from '../auth-gate.js'
 import type { FrontContext } from '../internal-types.js'
 import { createFrontServer, type LoginPhase } from '../login-phase.js'
 import { ChannelClosedError, PacketChannel } from './mysql-channel.js'
@@ -253,14 +254,20 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
       finish()
       up.setNoDelay(true)
       const pipelined = secure.detach()
-      const endBoth = () => {
+      // The upstream going away (even with a reset) must not discard its last packets, typically
+      // the server's final error: the client side is ended after a flush, not destroyed.
+      const upstreamGone = () => {
+        up.destroy()
+        endAfterFlush(client)
+      }
+      const clientGone = () => {
         client.destroy()
         up.destroy()
       }
-      client.on('error', endBoth)
-      up.on('error', endBoth)
-      client.on('close', endBoth)
-      up.on('close', endBoth)
+      client.on('error', clientGone)
+      client.on('close', clientGone)
+      up.on('error', upstreamGone)
+      up.on('close', upstreamGone)
       client.write(encodePacket(seq, session.okPayload))
       if (session.leftover.length > 0) client.write(session.leftover)
       if (pipelined.length > 0) up.write(pipelined)
