@@ -2,8 +2,9 @@ import { withAuthRetry } from '@rds-iam/core'
 import type { Connection, ConnectionOptions } from 'mysql2'
 import type { Connection as PromiseConnection } from 'mysql2/promise'
 import type { Mysql2Injection } from './iam-pool.js'
-import type { Mysql2PromiseModuleLike } from './internal-types.js'
+import type { Mysql2ModuleLike, Mysql2PromiseModuleLike } from './internal-types.js'
 import { loadMysql2, loadMysql2Promise } from './mysql2-module.js'
+import { socketPreparing } from './prepared-socket.js'
 import { type IamMysqlConfig, prepareIamConfig, rememberProvider, unwrapPluginError } from './with-iam.js'
 
 /** mysql2 connection options with `iam` (required here). */
@@ -24,8 +25,40 @@ export type IamConnectionOptions = Omit<ConnectionOptions, 'password' | 'ssl' | 
  */
 export function createConnection(config: IamConnectionOptions, injection: Mysql2Injection = {}): Connection {
   const prepared = prepareIamConfig(config, false)
-  const connection = (injection.mysql2 ?? loadMysql2()).createConnection(prepared.config) as Connection
+  const connection = openDeferred(injection.mysql2 ?? loadMysql2(), prepared.config)
   rememberProvider(connection, prepared.provider)
+  return connection
+}
+
+/** mysql2's connection internals for its connect timer (same names in 3.9 and 3.2x). */
+interface ConnectTimerInternals {
+  stream?: { destroyed?: boolean }
+  connectTimeout?: NodeJS.Timeout | null
+  _handleTimeoutError?: () => void
+  config?: { connectTimeout?: number }
+}
+
+/**
+ * A callback-API connection whose socket waits for `auth.prepare()` (see prepared-socket.ts).
+ * mysql2 starts its connect timer as it builds the connection; held while the token is prepared
+ * and started when the socket really connects, so a hung credential source ends in
+ * `RDS_IAM_CREDENTIALS` (after `iam.credentialTimeoutMs`), not in mysql2's ETIMEDOUT racing it.
+ */
+function openDeferred(mysql: Mysql2ModuleLike, config: object): Connection {
+  const connection = mysql.createConnection(config) as Connection
+  const internals = connection as unknown as ConnectTimerInternals
+  const preparing = socketPreparing(internals.stream)
+  const timer = internals.connectTimeout
+  const onTimeout = internals._handleTimeoutError
+  if (preparing && timer && typeof onTimeout === 'function') {
+    clearTimeout(timer)
+    internals.connectTimeout = null
+    preparing.then(() => {
+      const ms = internals.config?.connectTimeout
+      if (internals.stream?.destroyed || !ms) return
+      internals.connectTimeout = setTimeout(() => onTimeout.call(connection), ms)
+    })
+  }
   return connection
 }
 
@@ -47,7 +80,7 @@ export function connectWithRetry(
   const mysql = injection.mysql2 ?? loadMysql2()
   const attempt = () =>
     new Promise<Connection>((resolve, reject) => {
-      const connection = mysql.createConnection(prepared.config) as Connection
+      const connection = openDeferred(mysql, prepared.config)
       connection.connect((err) => {
         if (!err) return resolve(connection)
         connection.destroy()
@@ -87,8 +120,18 @@ export async function createPromiseConnection(
   const mysql = injection.mysql2 ?? loadMysql2Promise()
   const connection = await withAuthRetry(
     async () => {
+      // Prepared before mysql2 builds the connection, so its connect timer never races the
+      // credential timeout; the socket factory takes the handoff and connects at once.
+      await prepared.auth.prepare()
+      let connecting: Promise<unknown>
+      prepared.handoff.ready = true
       try {
-        return (await mysql.createConnection(prepared.config)) as PromiseConnection
+        connecting = mysql.createConnection(prepared.config)
+      } finally {
+        prepared.handoff.ready = false
+      }
+      try {
+        return (await connecting) as PromiseConnection
       } catch (err) {
         throw unwrapPluginError(err)
       }

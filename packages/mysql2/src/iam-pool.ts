@@ -1,4 +1,4 @@
-import { type IamOptions, type TokenProvider, withAuthRetry } from '@rds-iam/core'
+import { withAuthRetry } from '@rds-iam/core'
 import type {
   Pool as CallbackPool,
   PoolCluster,
@@ -7,7 +7,7 @@ import type {
   PoolOptions,
 } from 'mysql2'
 import { rememberError } from './error-recovery.js'
-import type { Mysql2ModuleLike } from './internal-types.js'
+import type { Mysql2ModuleLike, PreparedIam } from './internal-types.js'
 import { loadMysql2 } from './mysql2-module.js'
 import { type IamMysqlConfig, prepareIamConfig, rememberProvider, unwrapPluginError } from './with-iam.js'
 
@@ -23,22 +23,75 @@ export interface Mysql2Injection {
 
 type GetConnectionCallback = (err: NodeJS.ErrnoException | null, connection: PoolConnection) => void
 
+// Marks the callbacks of our own attempts. mysql2 hands a queued waiter back through
+// `pool.getConnection` (Pool.releaseConnection, after a connection failed or left the pool), which
+// is our override: such a call continues an attempt already running and must not start a retry
+// loop of its own, or loops nest and a refused login multiplies (issue 8: ~1,500 logins for 20 callers).
+const ATTEMPT = Symbol('rds-iam pool attempt')
+
+/** mysql2's pool internals read to tell whether `getConnection` will open a new connection. */
+interface PoolInternals {
+  _freeConnections?: { length: number }
+  _allConnections?: { length: number }
+  _closed?: boolean
+  config?: { connectionLimit?: number }
+}
+
 /**
- * Makes `getConnection()` retry authentication failures with a fresh token. mysql2's `query()`
- * and `execute()` (and the promise wrapper's methods) acquire through `getConnection`, so they
- * are covered too. A failed new connection leaves the pool, so each attempt opens a new one.
+ * Makes `getConnection()` retry authentication failures with a fresh token, at most
+ * `retry.maxAttempts` logins per caller. mysql2's `query()` and `execute()` (and the promise
+ * wrapper's methods) acquire through `getConnection`, so they are covered too. A failed new
+ * connection leaves the pool, so each attempt opens a new one. When an attempt will open a
+ * connection, the token is prepared first (limiter permit, credentials, signing), so a broken
+ * credential source fails the caller before any socket opens.
  */
-export function installRetry(pool: CallbackPool, provider: TokenProvider, iam: IamOptions): void {
+export function installRetry(pool: CallbackPool, prepared: PreparedIam): void {
+  const { auth, handoff, iam } = prepared
   const original = pool.getConnection.bind(pool) as (cb: GetConnectionCallback) => void
+  const internals = pool as unknown as PoolInternals
+  const opensNewConnection = (): boolean => {
+    const free = internals._freeConnections?.length
+    const all = internals._allConnections?.length
+    const limit = internals.config?.connectionLimit
+    if (internals._closed || free === undefined || all === undefined || limit === undefined) return false
+    return free === 0 && (limit === 0 || all < limit)
+  }
+  // One try of one attempt: at most one new connection, so at most one login.
+  const tryOnce = (callback: GetConnectionCallback): void => {
+    if (!opensNewConnection()) {
+      original(callback)
+      return
+    }
+    auth.prepare().then(
+      () => {
+        // mysql2 builds the connection synchronously inside getConnection; the socket factory
+        // takes the handoff there and connects at once instead of preparing again.
+        handoff.ready = true
+        try {
+          original(callback)
+        } finally {
+          handoff.ready = false
+        }
+      },
+      (err: Error) => process.nextTick(callback, err, undefined as unknown as PoolConnection),
+    )
+  }
   const acquire = (): Promise<PoolConnection> =>
     new Promise((resolve, reject) => {
-      original((err, connection) => (err ? reject(unwrapPluginError(err)) : resolve(connection)))
+      const callback: GetConnectionCallback = (err, connection) =>
+        err ? reject(unwrapPluginError(err)) : resolve(connection)
+      Object.defineProperty(callback, ATTEMPT, { value: true })
+      tryOnce(callback)
     })
   Object.defineProperty(pool, 'getConnection', {
     configurable: true,
     writable: true,
     value: (callback: GetConnectionCallback) => {
-      withAuthRetry(acquire, provider, iam.retry).then(
+      if (typeof callback === 'function' && ATTEMPT in callback) {
+        tryOnce(callback)
+        return
+      }
+      withAuthRetry(acquire, prepared.provider, iam.retry).then(
         (connection) => process.nextTick(callback, null, connection),
         (err: NodeJS.ErrnoException) =>
           process.nextTick(callback, rememberError(err), undefined as unknown as PoolConnection),
@@ -62,7 +115,7 @@ export function installRetry(pool: CallbackPool, provider: TokenProvider, iam: I
 export function createPool(config: IamPoolOptions, injection: Mysql2Injection = {}): CallbackPool {
   const prepared = prepareIamConfig(config, false)
   const pool = (injection.mysql2 ?? loadMysql2()).createPool(prepared.config) as CallbackPool
-  installRetry(pool, prepared.provider, prepared.iam)
+  installRetry(pool, prepared)
   rememberProvider(pool, prepared.provider)
   return pool
 }
@@ -100,7 +153,7 @@ export function createPoolCluster(config?: PoolClusterOptions, injection: Mysql2
       // mysql2 builds the node's pool inside add(); reach it to give that pool the retry too.
       for (const [key, node] of Object.entries(nodes(cluster))) {
         if (!before.has(key) && node?.pool) {
-          installRetry(node.pool, prepared.provider, prepared.iam)
+          installRetry(node.pool, prepared)
           rememberProvider(node.pool, prepared.provider)
         }
       }

@@ -1,10 +1,15 @@
-import type { IamOptions, TokenProvider } from '@rds-iam/core'
+import type { ConnectionAuth, IamOptions, TokenProvider } from '@rds-iam/core'
+import type { PreparedHandoff } from './prepared-socket.js'
 
 /** A mysql2 config after `iam` was applied, plus what the adapter keeps beside the pool. */
 export interface PreparedIam {
   config: Record<string, unknown>
   provider: TokenProvider
   iam: IamOptions
+  /** The checked endpoint and the per-connection token hooks (`prepare`, `nextToken`). */
+  auth: ConnectionAuth
+  /** Set by a caller that ran `auth.prepare()` just before mysql2 builds a connection. */
+  handoff: PreparedHandoff
 }
 
 /** The callback API of mysql2 this adapter uses (the application's copy, or an injected one). */

