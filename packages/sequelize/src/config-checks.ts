@@ -40,7 +40,10 @@ export function checkNotNative(native: unknown, dialectModule: unknown): void {
   if (typeof Client !== 'function') return
   const proto = Client.prototype as Record<string, unknown> | undefined
   if (!proto || typeof proto._handleAuthCleartextPassword !== 'function') {
-    throw unsupportedDriver('pg-native', 'pass the JavaScript pg module as `dialectModule` (pg, not pg.native)')
+    throw unsupportedDriver(
+      'pg-native',
+      'pass the JavaScript pg module as `dialectModule` (pg, not pg.native)',
+    )
   }
 }
 

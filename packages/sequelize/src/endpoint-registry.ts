@@ -110,13 +110,16 @@ export class EndpointRegistry {
         host: auth.hostname,
         port: auth.port,
         user: auth.username,
-        ssl: withRdsBundle(userSsl),
+        ssl: withRdsBundle(userSsl) as never,
         iam: this.iam,
       })
       if (ssl !== undefined) out.ssl = ssl
       const plugins = rest.authPlugins
       if (plugins !== undefined && (plugins === null || typeof plugins !== 'object')) {
-        throw invalid('`dialectOptions.authPlugins` must be an object', 'pass { name: plugin } or leave it out')
+        throw invalid(
+          '`dialectOptions.authPlugins` must be an object',
+          'pass { name: plugin } or leave it out',
+        )
       }
       out.authPlugins = { ...(plugins as object | undefined), mysql_clear_password: sendConfiguredPassword }
     } else {

@@ -79,7 +79,9 @@ export function installConnectRetry(manager: ConnectionManagerLike, registry: En
  */
 function hideDriverPassword<T>(connection: T): T {
   for (const key of ['config', 'opts'] as const) {
-    const holder = (connection as Record<string, unknown> | null)?.[key] as Record<string, unknown> | undefined
+    const holder = (connection as Record<string, unknown> | null)?.[key] as
+      | Record<string, unknown>
+      | undefined
     if (holder && typeof holder === 'object' && Object.hasOwn(holder, 'password')) {
       Object.defineProperty(holder, 'password', { enumerable: false })
     }

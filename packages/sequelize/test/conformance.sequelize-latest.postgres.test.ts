@@ -2,5 +2,9 @@ import { runConformance } from '@rds-iam/testkit'
 import { SEQUELIZE_VERSIONS, sequelizeHarness } from './sequelize-harness.js'
 
 runConformance(
-  sequelizeHarness(['postgres'], { Sequelize: SEQUELIZE_VERSIONS.latest, label: 'sequelize-latest', dialect: 'postgres' }),
+  sequelizeHarness(['postgres'], {
+    Sequelize: SEQUELIZE_VERSIONS.latest,
+    label: 'sequelize-latest',
+    dialect: 'postgres',
+  }),
 )

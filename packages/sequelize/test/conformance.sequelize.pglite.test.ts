@@ -2,5 +2,9 @@ import { runConformance } from '@rds-iam/testkit'
 import { SEQUELIZE_VERSIONS, sequelizeHarness } from './sequelize-harness.js'
 
 runConformance(
-  sequelizeHarness(['pglite'], { Sequelize: SEQUELIZE_VERSIONS.lowest, label: 'sequelize', dialect: 'postgres' }),
+  sequelizeHarness(['pglite'], {
+    Sequelize: SEQUELIZE_VERSIONS.lowest,
+    label: 'sequelize',
+    dialect: 'postgres',
+  }),
 )

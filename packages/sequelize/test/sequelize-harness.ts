@@ -61,7 +61,11 @@ export function sequelizeHarness(
     async open(s, { max }): Promise<PoolHandle> {
       const { dialect } = options
       const sequelize = new options.Sequelize(
-        withIam(optionsFor(s, dialect, max, { databaseVersion: dialect === 'postgres' ? '15.0.0' : '10.11.0' })),
+        withIam(
+          optionsFor(s, dialect, max, {
+            databaseVersion: dialect === 'postgres' ? '15.0.0' : '10.11.0',
+          } as Partial<Options>),
+        ),
       )
       const manager = sequelize.connectionManager as unknown as Manager
       const provider = getTokenProvider(sequelize)!

@@ -1,0 +1,135 @@
+import { type BadConfigCase, runBadConfigCases } from '@rds-iam/testkit'
+import { Sequelize } from 'sequelize'
+import { addIamHooks, withIam } from '../src/index.js'
+
+const iam = { region: 'us-east-1', credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' } }
+const base = (dialect: string, e: { host: string; port: number }) => ({
+  dialect: dialect as 'postgres',
+  host: e.host,
+  port: e.port,
+  username: 'app',
+  database: 'app',
+  logging: false,
+  iam,
+})
+// `new Sequelize(withIam(...))`: the config must be refused before Sequelize even exists, so the
+// case also runs a query in case it was not (the hang-up server counts any connection).
+const open = async (options: ReturnType<typeof withIam>) => {
+  const sequelize = new Sequelize(options)
+  try {
+    await sequelize.authenticate()
+  } finally {
+    await sequelize.close()
+  }
+}
+
+const cases: BadConfigCase[] = [
+  ...(['postgres', 'mysql', 'mariadb'] as const).flatMap((dialect): BadConfigCase[] => [
+    {
+      name: `${dialect}: iam together with a static password`,
+      make: (e) => open(withIam({ ...base(dialect, e), password: 'hunter2' } as never)),
+      mentions: /password/,
+    },
+    {
+      name: `${dialect}: iam with a password in the URL`,
+      make: (e) => open(withIam(`${dialect}://app:hunter2@${e.host}:${e.port}/app`, { iam })),
+      mentions: /password from the URL/,
+    },
+    {
+      name: `${dialect}: a replica with a password`,
+      make: (e) =>
+        open(
+          withIam({
+            ...base(dialect, e),
+            replication: { write: { host: e.host }, read: [{ host: e.host, password: 'x' }] },
+          } as never),
+        ),
+      mentions: /replication\.read\[0\]/,
+    },
+    {
+      name: `${dialect}: unknown iam key`,
+      make: (e) => open(withIam({ ...base(dialect, e), iam: { regoin: 'eu-west-1' } } as never)),
+      mentions: /iam\.regoin/,
+    },
+    {
+      name: `${dialect}: ssl turned off without iam.insecure`,
+      make: (e) => open(withIam({ ...base(dialect, e), dialectOptions: { ssl: false } })),
+      code: 'RDS_IAM_INSECURE_TRANSPORT',
+      mentions: /insecure/,
+    },
+    {
+      name: `${dialect}: addIamHooks on an instance that has a password`,
+      make: (e) => {
+        const { iam: _iam, ...options } = base(dialect, e)
+        const sequelize = new Sequelize({ ...options, password: 'hunter2' } as never)
+        return addIamHooks(sequelize, iam)
+      },
+      mentions: /password/,
+    },
+  ]),
+  ...['sqlite', 'mssql', 'oracle', 'db2', 'snowflake'].map(
+    (dialect): BadConfigCase => ({
+      name: `unsupported dialect ${dialect}`,
+      make: (e) => open(withIam(base(dialect, e) as never)),
+      code: 'RDS_IAM_UNSUPPORTED_DRIVER',
+      mentions: /dialect: 'postgres', 'mysql'/,
+    }),
+  ),
+  {
+    name: 'no dialect',
+    make: (e) => open(withIam({ ...base('postgres', e), dialect: undefined })),
+    mentions: /dialect/,
+  },
+  {
+    name: 'postgres: native: true (pg-native)',
+    make: (e) => open(withIam({ ...base('postgres', e), native: true })),
+    code: 'RDS_IAM_UNSUPPORTED_DRIVER',
+    mentions: /native/,
+  },
+  {
+    name: 'postgres: dialectOptions.native',
+    make: (e) => open(withIam({ ...base('postgres', e), dialectOptions: { native: true } })),
+    code: 'RDS_IAM_UNSUPPORTED_DRIVER',
+    mentions: /native/,
+  },
+  {
+    name: 'postgres: a dialectModule that is not the JavaScript pg (pg.native)',
+    make: (e) => open(withIam({ ...base('postgres', e), dialectModule: { Client: class NativeClient {} } })),
+    code: 'RDS_IAM_UNSUPPORTED_DRIVER',
+    mentions: /pg\.native|dialectModule/,
+  },
+  {
+    name: 'postgres: ssl.rejectUnauthorized false without iam.insecure',
+    make: (e) =>
+      open(withIam({ ...base('postgres', e), dialectOptions: { ssl: { rejectUnauthorized: false } } })),
+    code: 'RDS_IAM_INSECURE_TRANSPORT',
+    mentions: /insecure/,
+  },
+  {
+    name: 'mysql: dialectOptions.debug would print the token',
+    make: (e) => open(withIam({ ...base('mysql', e), dialectOptions: { debug: true } })),
+    mentions: /debug/,
+  },
+  {
+    name: 'a port that is not a number',
+    make: (e) => open(withIam({ ...base('postgres', e), port: 'db' as never })),
+    mentions: /port/,
+  },
+  {
+    name: 'addIamHooks twice on one instance',
+    make: (e) => {
+      const { iam: _iam, ...options } = base('postgres', e)
+      const sequelize = new Sequelize(options as never)
+      addIamHooks(sequelize, iam)
+      return addIamHooks(sequelize, iam)
+    },
+    mentions: /once/,
+  },
+  {
+    name: 'addIamHooks on something that is not a Sequelize instance',
+    make: () => addIamHooks({}, iam),
+    mentions: /new Sequelize/,
+  },
+]
+
+runBadConfigCases('sequelize', cases)
