@@ -52,7 +52,11 @@ export function loadAdapterMariaDb(): AdapterMariaDbPeer {
     fix,
   )
   const entry = createRequire(import.meta.url).resolve('@prisma/adapter-mariadb')
-  const mariadb = requirePeer<MariaDbModuleLike>('mariadb', entry, `${fix} (its mariadb dependency is missing)`)
+  const mariadb = requirePeer<MariaDbModuleLike>(
+    'mariadb',
+    entry,
+    `${fix} (its mariadb dependency is missing)`,
+  )
   mariadbPeer = { PrismaMariaDb: mod.PrismaMariaDb, mariadb, mariadbVersion: connectorVersion(entry) }
   return mariadbPeer
 }

@@ -1,5 +1,10 @@
 import { RdsIamError, type TokenProvider } from '@rds-iam/core'
-import { createPoolClass, getTokenProvider as poolProvider, type IamPgConfig, type PgModuleLike } from '@rds-iam/pg'
+import {
+  createPoolClass,
+  type IamPgConfig,
+  type PgModuleLike,
+  getTokenProvider as poolProvider,
+} from '@rds-iam/pg'
 import type { Pool as PgPool, PoolConfig } from 'pg'
 import { wrapAdapter } from './adapter-wrapper.js'
 import type { AdapterFactoryLike, SqlAdapterLike } from './internal-types.js'

@@ -16,13 +16,17 @@ export interface PrismaClientLike {
 // biome-ignore lint/suspicious/noExplicitAny: the generated model API is typed only in the generated client.
 type ModelLike = Record<string, (args?: any) => Promise<any>>
 
-export type PrismaClientClass = new (options: { adapter: unknown; [option: string]: unknown }) => PrismaClientLike
+export type PrismaClientClass = new (options: {
+  adapter: unknown
+  [option: string]: unknown
+}) => PrismaClientLike
 
 const require = createRequire(import.meta.url)
 
 /** The PrismaClient generated from `test/fixtures/<flavour>/schema.prisma` by the globalSetup. */
 export function loadPrismaClient(flavour: 'pg' | 'mysql'): PrismaClientClass {
-  return (require(`./fixtures/${flavour}/generated/index.js`) as { PrismaClient: PrismaClientClass }).PrismaClient
+  return (require(`./fixtures/${flavour}/generated/index.js`) as { PrismaClient: PrismaClientClass })
+    .PrismaClient
 }
 
 /** SQL for the fixture schema's tables (Author 1—n Post), per engine, with a per-test suffix. */
