@@ -120,7 +120,8 @@ const providers = new WeakMap<object, TokenProvider>()
  * Every new pooled connection gets a current token (cached, signed ahead of expiry) over TLS
  * verified against the RDS CA bundle; a refused login is retried with a freshly signed token,
  * and a login that stays refused fails the query with `RDS_IAM_AUTH_FAILED`. Problems in the
- * config throw a typed `RdsIamError` here, before any network traffic.
+ * config throw a typed `RdsIamError` here, before any network traffic. A config typed as knex's
+ * own `Knex.Config` is accepted as is (no `iam` in it means `iam: true`).
  *
  * @example
  * ```ts
@@ -132,7 +133,7 @@ const providers = new WeakMap<object, TokenProvider>()
  * }))
  * ```
  */
-export function withIam(config: IamKnexConfig, injection: KnexInjection = {}): KnexConfig {
+export function withIam(config: IamKnexConfig | KnexConfig, injection: KnexInjection = {}): KnexConfig {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
     throw invalid(
       'the knex config must be an object',
