@@ -29,15 +29,16 @@ export function loadPrismaClient(flavour: 'pg' | 'mysql'): PrismaClientClass {
     .PrismaClient
 }
 
-/** SQL for the fixture schema's tables (Author 1—n Post), per engine, with a per-test suffix. */
-export function schemaSql(engine: 'postgres' | 'mysql'): { create: string[]; drop: string[] } {
+/** SQL for the fixture schema's tables (Author 1—n Post), per engine, optionally in a PostgreSQL schema. */
+export function schemaSql(engine: 'postgres' | 'mysql', pgSchema?: string): { create: string[]; drop: string[] } {
   if (engine === 'postgres') {
+    const q = pgSchema ? `"${pgSchema}".` : ''
     return {
       create: [
-        'create table if not exists "Author" (id serial primary key, email text not null unique, name text not null)',
-        'create table if not exists "Post" (id serial primary key, title text not null, done boolean not null default false, "authorId" integer not null references "Author"(id))',
+        `create table if not exists ${q}"Author" (id serial primary key, email text not null unique, name text not null)`,
+        `create table if not exists ${q}"Post" (id serial primary key, title text not null, done boolean not null default false, "authorId" integer not null references ${q}"Author"(id))`,
       ],
-      drop: ['drop table if exists "Post"', 'drop table if exists "Author"'],
+      drop: [`drop table if exists ${q}"Post"`, `drop table if exists ${q}"Author"`],
     }
   }
   return {
