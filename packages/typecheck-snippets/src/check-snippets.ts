@@ -136,8 +136,7 @@ export function loadPreamble(harnessDir: string, packageDir: string | undefined)
         : [(statement as { name?: ts.Node }).name?.getText(source)].filter(
             (n): n is string => n !== undefined,
           )
-      for (const local of declared)
-        if (!out.has(local)) out.set(local, statement.getText(source).replace(/\s+/g, ' '))
+      for (const local of declared) if (!out.has(local)) out.set(local, statement.getText(source))
     }
   }
   return out

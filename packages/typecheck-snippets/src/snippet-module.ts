@@ -162,8 +162,11 @@ export function buildSnippetModule(
   const out: string[] = []
   const origins: LineOrigin[] = []
   for (const text of added) {
-    out.push(text)
-    origins.push({ kind: 'added', text })
+    const [first = ''] = text.split('\n')
+    for (const line of text.split('\n')) {
+      out.push(line)
+      origins.push({ kind: 'added', text: first })
+    }
   }
   const importLines = wrap ? topLevelImportLines(code) : new Set<number>()
   for (const index of importLines) {

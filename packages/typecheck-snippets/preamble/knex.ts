@@ -1,0 +1,7 @@
+// Names the knex README and TSDoc examples use (see common.ts for the rules).
+// biome-ignore-all lint/correctness/noUnusedImports: entries are copied into the snippets that use them
+// biome-ignore-all lint/correctness/noUnusedVariables: entries are copied into the snippets that use them
+import type { IamKnexConfig } from '@rds-iam/knex'
+import knex from 'knex'
+
+declare const config: IamKnexConfig
