@@ -106,18 +106,48 @@ async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
   return ExitCode.OK
 }
 
-async function emulatorCommand(argv: string[], io: CliIo): Promise<number> {
+/** Printed when `@rds-iam/emulator` is not installed: the CLI does not pull in PGlite for `token` users. */
+export const EMULATOR_MISSING = `rds-iam: the emulator command needs @rds-iam/emulator, which is not installed.
+  Install it next to @rds-iam/cli:
+    npm install --save-dev @rds-iam/emulator        (in a project)
+    npm install --global @rds-iam/emulator          (next to a global @rds-iam/cli)
+    npx -p @rds-iam/cli -p @rds-iam/emulator rds-iam emulator --engine postgres
+`
+
+/** True when `err` says `@rds-iam/emulator` itself cannot be found (not a module it imports). */
+function isEmulatorMissing(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown }
+  return (
+    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
+    typeof e.message === 'string' &&
+    /['"]@rds-iam\/emulator['"]/.test(e.message)
+  )
+}
+
+/**
+ * `rds-iam emulator …`: runs the optional peer `@rds-iam/emulator`. `load` is replaceable so the
+ * "not installed" answer can be tested inside a workspace where the package is always present.
+ */
+export async function emulatorCommand(
+  argv: string[],
+  io: CliIo,
+  load: () => Promise<unknown> = () => import('@rds-iam/emulator'),
+): Promise<number> {
   let mod: EmulatorModule
   try {
-    mod = (await import('@rds-iam/emulator')) as EmulatorModule
+    mod = (await load()) as EmulatorModule
   } catch (err) {
     io.stderr.write(
-      `rds-iam: cannot load @rds-iam/emulator (${(err as Error).message}); install it next to @rds-iam/cli\n`,
+      isEmulatorMissing(err)
+        ? EMULATOR_MISSING
+        : `rds-iam: cannot load @rds-iam/emulator (${(err as Error).message}); reinstall it next to @rds-iam/cli\n`,
     )
     return ExitCode.FAILURE
   }
   if (typeof mod.runEmulatorCommand !== 'function') {
-    io.stderr.write('rds-iam: this version of @rds-iam/emulator has no command line (runEmulatorCommand)\n')
+    io.stderr.write(
+      'rds-iam: this version of @rds-iam/emulator has no command line (runEmulatorCommand); update it: npm install @rds-iam/emulator@latest\n',
+    )
     return ExitCode.FAILURE
   }
   return mod.runEmulatorCommand(argv, io)
