@@ -14,8 +14,23 @@ export interface AwsCredentials {
   expiration?: Date
 }
 
-/** An async source of credentials, like the SDK's `AwsCredentialIdentityProvider` (e.g. `fromIni()`). */
-export type AwsCredentialsProvider = (props?: { forceRefresh?: boolean }) => Promise<AwsCredentials>
+/**
+ * An async source of credentials, shaped like the SDK's `AwsCredentialIdentityProvider`, so every
+ * provider of `@aws-sdk/credential-providers` fits as it is (`fromIni()`,
+ * `fromTemporaryCredentials()`, `fromNodeProviderChain()`, …). rds-iam calls it with
+ * `{ forceRefresh: true }` when the credentials it has are about to expire.
+ *
+ * @example
+ * ```ts
+ * import { fromIni } from '@aws-sdk/credential-providers'
+ * const iam: IamOptions = { credentials: fromIni({ profile: 'dev' }) }
+ * ```
+ */
+// The parameter is typed as smithy's IdentityProvider types it: a narrower one (e.g.
+// `{ forceRefresh?: boolean }`) makes the SDK's providers, whose parameter is
+// `AwsIdentityProperties`, fail to type-check (TS2322, no properties in common).
+// biome-ignore lint/suspicious/noExplicitAny: must accept every SDK provider's parameter type
+export type AwsCredentialsProvider = (identityProperties?: Record<string, any>) => Promise<AwsCredentials>
 
 /** Retry policy for authentication failures (see {@link withAuthRetry}). */
 export interface RetryPolicy {
