@@ -209,7 +209,10 @@ export class MariaDbIamPool {
                 'connect to the RDS endpoint name with the RDS CA bundle (the default ssl), or pass ssl: { ca } naming the CA of your server; for local testing only, set iam: { insecure: true }',
               ),
             )
-            socket.destroy()
+            // Destroying the socket under the TLS layer from inside its callback crashes Node
+            // (SIGSEGV); close it once that callback returned. Until then the server gets an empty
+            // password, never the token.
+            setImmediate(() => socket.destroy())
             return ''
           },
         })

@@ -1,0 +1,137 @@
+import { createRequire } from 'node:module'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type Emulator, startEmulator } from '@rds-iam/emulator'
+import { selectedEngines, startHangupServer, TEST_URLS } from '@rds-iam/testkit'
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { getRdsIamError, getTokenProvider, PrismaMariaDbIam, SUPPORTED_MARIADB_CONNECTOR_VERSIONS } from '../src/index.js'
+import { holdMariaDb } from './mariadb-adapter.js'
+import { loadPrismaClient } from './prisma-fixtures.js'
+
+const require = createRequire(import.meta.url)
+const adapterEntry = require.resolve('@prisma/adapter-mariadb')
+const connector = createRequire(adapterEntry)('mariadb') as {
+  createPool(config: object): { end(): Promise<void>; on(e: string, l: () => void): void }
+}
+const connectorVersion = (createRequire(adapterEntry)('mariadb/package.json') as { version: string }).version
+
+// The mechanism PrismaMariaDbIam rests on is undocumented connector behaviour. This test fails,
+// loudly and by name, the day a connector release changes it.
+describe('mariadb connector: the stream() hook PrismaMariaDbIam relies on', () => {
+  test('the connector in use is the tested version', () => {
+    expect(connectorVersion).toBe(SUPPORTED_MARIADB_CONNECTOR_VERSIONS)
+  })
+
+  test("stream() is called once per physical connection with `this` = that connection's own options copy", async () => {
+    const server = await startHangupServer()
+    const seen: Record<string, unknown>[] = []
+    const poolOptions = { host: '127.0.0.1', port: server.port, user: 'probe', connectionLimit: 2, minimumIdle: 2 }
+    const pool = connector.createPool({
+      ...poolOptions,
+      acquireTimeout: 2000,
+      stream(this: Record<string, unknown>, callback: (err: Error | null) => void) {
+        seen.push(this)
+        this.password = `token-${seen.length}`
+        callback(new Error('probe: no connection needed'))
+      },
+    })
+    pool.on('error', () => {})
+    try {
+      for (let i = 0; i < 100 && seen.length < 2; i++) await sleep(20)
+      expect(seen.length).toBeGreaterThanOrEqual(2)
+      const [first, second] = seen as [Record<string, unknown>, Record<string, unknown>]
+      expect(first.host).toBe('127.0.0.1')
+      expect(first.port).toBe(server.port)
+      expect(first.user).toBe('probe')
+      // A copy per connection: a password set on one is not seen by the other or by the pool.
+      expect(first).not.toBe(second)
+      expect(first.password).toBe('token-1')
+      expect(second.password).toBe('token-2')
+      expect(server.connections()).toBe(0)
+    } finally {
+      await pool.end()
+      await server.close()
+    }
+  })
+})
+
+describe.runIf(selectedEngines(['mysql']).length > 0)('PrismaMariaDbIam against the emulator', () => {
+  let emu: Emulator
+  let other: Emulator
+  let n = 0
+  const PrismaClient = loadPrismaClient('mysql')
+  beforeAll(async () => {
+    emu = await startEmulator({ engine: 'mysql', upstream: TEST_URLS.mysql })
+    // Only its CA is used: a certificate authority that did not sign `emu`'s certificate.
+    other = await startEmulator({ engine: 'mysql', upstream: TEST_URLS.mysql })
+  })
+  afterAll(async () => {
+    await emu?.stop()
+    await other?.stop()
+  })
+  beforeEach(() => emu.faults.reset())
+  const config = (over: Record<string, unknown> = {}) => ({
+    host: emu.host,
+    port: emu.port,
+    user: `pool_${process.pid}_${n++}`,
+    database: 'test',
+    ssl: { ca: emu.ca },
+    iam: { region: emu.region, credentials: emu.credentials[0]!, retry: { maxAttempts: 3 } },
+    ...over,
+  })
+
+  test.each([
+    ['a certificate from an unknown CA', () => ({ ssl: { ca: other.ca } })],
+    ['a certificate for another host name', () => ({ ssl: { ca: emu.ca, servername: 'db.other.example.com' } })],
+  ])('%s: the token is never sent (RDS_IAM_INSECURE_TRANSPORT)', async (_name, over) => {
+    const before = emu.stats()
+    const prisma = new PrismaClient({ adapter: new PrismaMariaDbIam(config(over())) })
+    try {
+      const error = await prisma.$queryRawUnsafe('select 1').catch((err: unknown) => err)
+      expect(getRdsIamError(error)?.code).toBe('RDS_IAM_INSECURE_TRANSPORT')
+      const after = emu.stats()
+      expect(after.accepted - before.accepted).toBe(0)
+      expect(Object.values(after.rejected).reduce((a, b) => a + b, 0)).toBe(
+        Object.values(before.rejected).reduce((a, b) => a + b, 0),
+      )
+    } finally {
+      await prisma.$disconnect()
+    }
+  })
+
+  test('K < attempts rejections end in success, each attempt with a new token', async () => {
+    const adapter = new PrismaMariaDbIam(config())
+    const prisma = new PrismaClient({ adapter })
+    try {
+      const before = emu.stats()
+      emu.faults.rejectNext(2)
+      const rows = await prisma.$queryRawUnsafe<{ one: number }[]>('select 1 as one')
+      expect(Number(rows[0]?.one)).toBe(1)
+      expect(emu.stats().rejected.InvalidToken - before.rejected.InvalidToken).toBe(2)
+      expect(getTokenProvider(adapter)!.stats().signed).toBeGreaterThanOrEqual(3)
+    } finally {
+      await prisma.$disconnect()
+    }
+  })
+
+  test('after forced expiry a new connection gets a new token; an open one keeps working', async () => {
+    const adapter = new PrismaMariaDbIam(config())
+    const prisma = new PrismaClient({ adapter })
+    try {
+      const held = await holdMariaDb(adapter)
+      expect(await held.query('select 1 as one')).toHaveLength(1)
+      const signed = getTokenProvider(adapter)!.stats().signed
+      emu.faults.maxTokenAge(1)
+      await sleep(2100)
+      // Hold connections until the pool has to log in after the cap (its spare was opened before).
+      const more = [await holdMariaDb(adapter), await holdMariaDb(adapter)]
+      for (const conn of more) expect(await conn.query('select 2 as two')).toHaveLength(1)
+      expect(await held.query('select 3 as three')).toHaveLength(1)
+      for (let i = 0; i < 100 && emu.stats().rejected.ExpiredToken === 0; i++) await sleep(20)
+      expect(emu.stats().rejected.ExpiredToken).toBeGreaterThanOrEqual(1)
+      expect(getTokenProvider(adapter)!.stats().signed).toBeGreaterThan(signed)
+      for (const conn of [held, ...more]) await conn.release()
+    } finally {
+      await prisma.$disconnect()
+    }
+  })
+})
