@@ -34,8 +34,10 @@ export function rememberProvider(target: object, provider: TokenProvider): void 
 }
 
 /**
- * The token provider behind a config returned by {@link withIam}, or a `Pool` / `Client` of this
- * package. Useful for metrics (`stats()`) and to `invalidate()` after an out-of-band failure.
+ * The token provider behind a config returned by {@link withIam}, a `pg.Pool` built from one
+ * (`new pg.Pool(withIam(cfg))`: pg copies the config, so the pool is recognised by the password
+ * function it carries), or a `Pool` / `Client` of this package. Useful for metrics (`stats()`)
+ * and to `invalidate()` after an out-of-band failure.
  *
  * @example
  * ```ts
@@ -44,14 +46,38 @@ export function rememberProvider(target: object, provider: TokenProvider): void 
  * ```
  */
 export function getTokenProvider(target: object): TokenProvider | undefined {
-  return providers.get(target)
+  const known = providers.get(target)
+  if (known) return known
+  // pg.Pool keeps its config as `options`; a pg.Client not yet connected keeps the function as
+  // `password` / `connectionParameters.password` (pg replaces it with the token once connected).
+  const t = target as {
+    options?: { password?: unknown }
+    password?: unknown
+    connectionParameters?: { password?: unknown }
+  }
+  for (const candidate of [t.options?.password, t.password, t.connectionParameters?.password]) {
+    if (typeof candidate === 'function') {
+      const found = providers.get(candidate)
+      if (found) return found
+    }
+  }
+  return undefined
 }
 
 /**
  * Turns a plain pg config into one that authenticates with IAM tokens, for use with your own
  * `pg` (`new pg.Pool(withIam(config))`). Each new physical connection asks the shared token
- * provider for a token (cached, refreshed ahead of expiry); TLS verifies the RDS CA by default.
- * Retries on authentication failure need this package's `Pool`/`Client`.
+ * provider for a token (cached, refreshed ahead of expiry); TLS verifies the RDS CA and the
+ * endpoint's host name by default.
+ *
+ * What it cannot do: a `pg.Pool` you build yourself reports a refused login only to the code
+ * that called `pool.query()` / `pool.connect()`; nothing of rds-iam is on that path (withIam
+ * only made a config). So it cannot invalidate the cached token or retry: after a refused
+ * login (a token that aged out in flight, a policy still propagating) new connections keep
+ * getting the same token until it is refreshed, and a hung credential source is only noticed
+ * inside pg's handshake. Use this package's `Pool` / `createPool` / `Client` for retry with a
+ * fresh token and for fetching the token before the socket opens; or call
+ * `getTokenProvider(pool)?.invalidate()` yourself when you see `isAuthError(err)`.
  *
  * @example
  * ```ts
@@ -145,6 +171,7 @@ export function prepareIamConfig(
 
   const config: Record<string, unknown> = { ...merged, host, port, user, password, ssl }
   rememberProvider(config, provider)
+  rememberProvider(password, provider)
   return { config, provider, iam, auth }
 }
 
