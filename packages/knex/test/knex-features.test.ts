@@ -100,6 +100,7 @@ for (const engine of selectedEngines(['postgres', 'pglite', 'mysql'])) {
 
           // A committed transaction: both statements land together.
           await db.transaction(async (trx) => {
+            expect(getTokenProvider(trx)).toBe(getTokenProvider(db))
             await trx(table).insert({ name: 'plum', price: 7 })
             await trx(table).where({ name: 'apple' }).update({ price: 4 })
           })
