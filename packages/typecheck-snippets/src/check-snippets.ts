@@ -253,7 +253,10 @@ export function checkSnippets(options: SnippetCheckOptions): SnippetCheckResult 
       for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
         const where = `${mode.name}${mode.formats.length > 1 ? `/${files.get(diagnostic.file?.fileName ?? '')?.format ?? '?'}` : ''} (${driverSet})`
         const code = `TS${diagnostic.code}`
-        const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')
+        // The install's path differs per driver set; without it, one problem groups as one.
+        const message = ts
+          .flattenDiagnosticMessageText(diagnostic.messageText, '\n')
+          .replaceAll(projectDir, '<project>')
         const origin = diagnostic.file ? files.get(diagnostic.file.fileName) : undefined
         if (!diagnostic.file || diagnostic.start === undefined) {
           fail('(compiler options)', code, message, where)
