@@ -1,8 +1,7 @@
 /**
  * The Knex versions this adapter supports and is tested with (3.2.0 and the newest 3.x). Kept
  * equal to the `knex` peer dependency range and to the README's "Supported versions" section.
- * 3.2.0 is the first release whose pool validates idle connections before handing them out, which
- * is what lets a long-lived instance replace connections that died in a failover.
+ * Older knex (2.x, 3.0–3.1) is untested, so not claimed.
  *
  * @example
  * ```ts
