@@ -1,11 +1,13 @@
 // `pnpm --filter @rds-iam/typecheck-snippets check`, run by the root `check` script after the build.
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { checkSnippets, DRIVER_SETS, MODES } from './check-snippets.ts'
 
 const harnessDir = resolve(import.meta.dirname, '..')
 const rootDir = resolve(harnessDir, '../..')
-const workDir = process.env.RDS_IAM_SNIPPETS_DIR ?? join(tmpdir(), 'rds-iam-typecheck-snippets')
+// A fresh directory per run, so two runs never share an install; kept when something failed.
+const workDir = process.env.RDS_IAM_SNIPPETS_DIR ?? mkdtempSync(join(tmpdir(), 'rds-iam-typecheck-snippets-'))
 
 const started = performance.now()
 const result = checkSnippets({ rootDir, harnessDir, workDir })
@@ -44,6 +46,7 @@ function describeWhere(where: string[]): string {
 
 if (result.failures.length === 0) {
   console.log('snippet type check: ok')
+  if (!process.env.RDS_IAM_SNIPPETS_DIR) rmSync(workDir, { recursive: true, force: true })
 } else {
   const sorted = [...result.failures].sort((a, b) =>
     a.location.localeCompare(b.location, 'en', { numeric: true }),
@@ -55,5 +58,6 @@ if (result.failures.length === 0) {
     for (const line of rest) console.error(`    ${line}`)
     console.error(`    in: ${describeWhere(failure.where)}\n`)
   }
+  console.error(`the compiled snippet files and the simulated install are in ${workDir}`)
   process.exitCode = 1
 }
