@@ -20,7 +20,9 @@ export type PrismaPgIamConfig = Omit<PoolConfig, 'password' | 'ssl' | 'port'> & 
 
 /**
  * `@prisma/adapter-pg`'s own options (`schema`, `onPoolError`, `onConnectionError`,
- * `statementNameGenerator`, `userDefinedTypeParser`), plus where to find pg.
+ * `statementNameGenerator`, `userDefinedTypeParser`). There is deliberately no way to choose the
+ * `pg` module: the pool is always built on the copy `@prisma/adapter-pg` resolves, the only one
+ * whose pools `PrismaPg` recognises.
  */
 export interface PrismaPgIamOptions {
   /** The PostgreSQL schema to use in generated queries (as in `PrismaPg`). */
@@ -31,12 +33,6 @@ export interface PrismaPgIamOptions {
   onConnectionError?: (err: Error) => void
   /** Any other `PrismaPg` option, passed through unchanged. */
   [option: string]: unknown
-  /**
-   * The `pg` module to build the pool on. Defaults to the copy `@prisma/adapter-pg` itself
-   * resolves, which is the only one `PrismaPg` accepts as a pool; pass one only if you know it is
-   * that same copy.
-   */
-  pg?: PgModuleLike
 }
 
 /**
@@ -81,10 +77,23 @@ export class PrismaPgIam implements AdapterFactoryLike {
         'pass { host, user, database, iam: true } or "postgres://user@host:5432/db"',
       )
     }
-    const { pg, ...prismaOptions } = options ?? {}
-    this.#pg = (pg as PgModuleLike | undefined) ?? loadAdapterPg().pg
+    const url = (input as { connectionString?: unknown }).connectionString
+    if (
+      typeof url === 'string' &&
+      /^[a-z][a-z0-9+.-]*:\/\//i.test(url) &&
+      !/^postgres(ql)?:\/\//i.test(url)
+    ) {
+      throw new RdsIamError(
+        'RDS_IAM_INVALID_OPTIONS',
+        `PrismaPgIam takes postgres:// or postgresql:// URLs, not ${url.slice(0, url.indexOf(':'))}://`,
+        /^(mysql|mariadb):/i.test(url)
+          ? 'use PrismaMariaDbIam for MySQL and MariaDB'
+          : 'pass a URL like postgres://user@host:5432/db',
+      )
+    }
+    this.#pg = loadAdapterPg().pg
     this.#config = { iam: true, ...(input as Record<string, unknown>) }
-    this.#options = prismaOptions
+    this.#options = { ...options }
     // Built now so a bad config fails at `new PrismaPgIam(...)`; pg opens nothing until a query.
     this.#pool = this.#newPool()
     this.#provider = poolProvider(this.#pool)!

@@ -3,7 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { type Emulator, startEmulator } from '@rds-iam/emulator'
 import { selectedEngines, startHangupServer, TEST_URLS } from '@rds-iam/testkit'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { getRdsIamError, getTokenProvider, PrismaMariaDbIam, SUPPORTED_MARIADB_CONNECTOR_VERSIONS } from '../src/index.js'
+import {
+  getRdsIamError,
+  getTokenProvider,
+  PrismaMariaDbIam,
+  SUPPORTED_MARIADB_CONNECTOR_VERSIONS,
+} from '../src/index.js'
 import { holdMariaDb } from './mariadb-adapter.js'
 import { loadPrismaClient } from './prisma-fixtures.js'
 
@@ -24,7 +29,13 @@ describe('mariadb connector: the stream() hook PrismaMariaDbIam relies on', () =
   test("stream() is called once per physical connection with `this` = that connection's own options copy", async () => {
     const server = await startHangupServer()
     const seen: Record<string, unknown>[] = []
-    const poolOptions = { host: '127.0.0.1', port: server.port, user: 'probe', connectionLimit: 2, minimumIdle: 2 }
+    const poolOptions = {
+      host: '127.0.0.1',
+      port: server.port,
+      user: 'probe',
+      connectionLimit: 2,
+      minimumIdle: 2,
+    }
     const pool = connector.createPool({
       ...poolOptions,
       acquireTimeout: 2000,
@@ -81,7 +92,10 @@ describe.runIf(selectedEngines(['mysql']).length > 0)('PrismaMariaDbIam against 
 
   test.each([
     ['a certificate from an unknown CA', () => ({ ssl: { ca: other.ca } })],
-    ['a certificate for another host name', () => ({ ssl: { ca: emu.ca, servername: 'db.other.example.com' } })],
+    [
+      'a certificate for another host name',
+      () => ({ ssl: { ca: emu.ca, servername: 'db.other.example.com' } }),
+    ],
   ])('%s: the token is never sent (RDS_IAM_INSECURE_TRANSPORT)', async (_name, over) => {
     const before = emu.stats()
     const prisma = new PrismaClient({ adapter: new PrismaMariaDbIam(config(over())) })

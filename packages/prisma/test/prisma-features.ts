@@ -54,7 +54,11 @@ export function runFeatureCases(t: FeatureTarget): void {
 
     test('model CRUD over a relation (nested create, include, update, delete)', async () => {
       const author = await prisma.author.create({
-        data: { email: `${scope}@example.com`, name: 'Ada', posts: { create: [{ title: 'one' }, { title: 'two' }] } },
+        data: {
+          email: `${scope}@example.com`,
+          name: 'Ada',
+          posts: { create: [{ title: 'one' }, { title: 'two' }] },
+        },
         include: { posts: true },
       })
       expect(author.posts.map((p: { title: string }) => p.title).sort()).toEqual(['one', 'two'])

@@ -14,7 +14,16 @@ export interface PrismaClientLike {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the generated model API is typed only in the generated client.
-type ModelLike = Record<string, (args?: any) => Promise<any>>
+type ModelMethod = (args?: any) => Promise<any>
+interface ModelLike {
+  create: ModelMethod
+  findUnique: ModelMethod
+  findMany: ModelMethod
+  updateMany: ModelMethod
+  count: ModelMethod
+  delete: ModelMethod
+  deleteMany: ModelMethod
+}
 
 export type PrismaClientClass = new (options: {
   adapter: unknown
@@ -30,7 +39,10 @@ export function loadPrismaClient(flavour: 'pg' | 'mysql'): PrismaClientClass {
 }
 
 /** SQL for the fixture schema's tables (Author 1—n Post), per engine, optionally in a PostgreSQL schema. */
-export function schemaSql(engine: 'postgres' | 'mysql', pgSchema?: string): { create: string[]; drop: string[] } {
+export function schemaSql(
+  engine: 'postgres' | 'mysql',
+  pgSchema?: string,
+): { create: string[]; drop: string[] } {
   if (engine === 'postgres') {
     const q = pgSchema ? `"${pgSchema}".` : ''
     return {
