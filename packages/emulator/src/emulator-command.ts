@@ -24,6 +24,8 @@ Options:
                            (postgres default: an embedded PGlite; mysql default:
                            mysql://root@127.0.0.1:3306/test)
   --region R               Region tokens must be signed for (default: us-east-1)
+  --endpoint HOST:PORT     host:port tokens must be signed for (default: localhost:<port>);
+                           e.g. the RDS endpoint, to test a tunnel (signingHostname)
   --ca-file PATH           Where to write the CA certificate (default: a temporary directory)
   --help                   Show this help
 `
@@ -47,6 +49,7 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorCommandIo):
     port?: string
     upstream?: string
     region?: string
+    endpoint?: string
     'ca-file'?: string
     help?: boolean
   }
@@ -58,6 +61,7 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorCommandIo):
         port: { type: 'string' },
         upstream: { type: 'string' },
         region: { type: 'string' },
+        endpoint: { type: 'string' },
         'ca-file': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -85,6 +89,12 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorCommandIo):
       return EXIT.USAGE
     }
   }
+  if (values.endpoint !== undefined && !isEndpoint(values.endpoint)) {
+    io.stderr.write(
+      `rds-iam emulator: --endpoint must be host:port (e.g. mydb.abc123.eu-west-1.rds.amazonaws.com:5432), got ${values.endpoint}\n`,
+    )
+    return EXIT.USAGE
+  }
   if (io.signal?.aborted) return EXIT.OK
 
   let emulator: Emulator
@@ -94,6 +104,7 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorCommandIo):
       ...(port === undefined ? {} : { port }),
       ...(values.upstream === undefined ? {} : { upstream: values.upstream }),
       ...(values.region === undefined ? {} : { region: values.region }),
+      ...(values.endpoint === undefined ? {} : { endpoint: values.endpoint }),
       log: (line) => io.stdout.write(`${new Date().toISOString()} ${line}\n`),
     })
   } catch (err) {
@@ -140,14 +151,24 @@ function describe(
         ? 'embedded PGlite (every session runs as postgres)'
         : 'mysql://root@127.0.0.1:3306/test'
       : hidePassword(upstream)
-  const token = `$(rds-iam token --hostname ${emu.host} --port ${emu.port} --username app --region ${emu.region})`
+  // Tokens are signed for the endpoint; clients connect to where the emulator listens (the same
+  // place unless --endpoint names another, as through a tunnel).
+  const [signHost, signPort] = splitEndpoint(emu.endpoint)
+  const token = `$(rds-iam token --hostname ${signHost} --port ${signPort} --username app --region ${emu.region})`
+  // MariaDB 10.x clients send mysql_clear_password over TLS without --enable-cleartext-plugin
+  // (10.11 calls that option obsolete and warns); MySQL's own mysql client still needs it.
   const connect =
     engine === 'postgres'
       ? `PGPASSWORD="${token}" psql "host=${emu.host} port=${emu.port} user=app dbname=postgres sslmode=verify-full sslrootcert=${caFile}"`
-      : `mariadb --host=${emu.host} --port=${emu.port} --user=app --password="${token}" --ssl --ssl-ca=${caFile} --ssl-verify-server-cert --enable-cleartext-plugin`
+      : `mariadb --host=${emu.host} --port=${emu.port} --user=app --password="${token}" --ssl --ssl-ca=${caFile} --ssl-verify-server-cert`
+  const clientNote =
+    engine === 'postgres'
+      ? []
+      : ["  (MySQL's mysql client: add --enable-cleartext-plugin; mysql2: authPlugins mysql_clear_password)"]
   return [
     `rds-iam emulator (${engine}) is listening`,
-    `  endpoint           ${emu.endpoint}`,
+    `  listening on       ${emu.host}:${emu.port}`,
+    `  endpoint           ${emu.endpoint}${emu.endpoint === `${emu.host}:${emu.port}` ? '' : ' (tokens are signed for this)'}`,
     `  region             ${emu.region}`,
     `  CA file            ${caFile}`,
     `  upstream           ${shownUpstream}`,
@@ -161,10 +182,22 @@ function describe(
     '',
     'Connect (the user must exist upstream unless the upstream URL names one):',
     `  ${connect}`,
+    ...clientNote,
     '',
     'Press Ctrl+C to stop.',
     '',
   ].join('\n')
+}
+
+/** `host:port` with a port from 1 to 65535; IPv6 hosts in brackets. */
+function isEndpoint(value: string): boolean {
+  const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(value)
+  return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 65535
+}
+
+function splitEndpoint(endpoint: string): [string, string] {
+  const i = endpoint.lastIndexOf(':')
+  return [endpoint.slice(0, i).replace(/^\[(.*)\]$/, '$1'), endpoint.slice(i + 1)]
 }
 
 function hidePassword(url: string): string {

@@ -1,12 +1,49 @@
+import { execFile } from 'node:child_process'
 import { access, readFile } from 'node:fs/promises'
 import { Writable } from 'node:stream'
 import { Signer } from '@aws-sdk/rds-signer'
 import pg from 'pg'
 import { describe, expect, it, vi } from 'vitest'
 import { runEmulatorCommand } from '../src/index.js'
+import { MYSQL_URL, requireMysql } from './fixtures/mysql-env.js'
 import { PG_URL, requirePostgres } from './fixtures/pg-env.js'
 
 const pgReachable = await requirePostgres(PG_URL)
+const mysqlReachable = await requireMysql(MYSQL_URL)
+
+/** Starts the command; resolves once it printed its banner. The caller aborts `controller`. */
+async function startCommand(argv: string[]) {
+  const out = capture()
+  const err = capture()
+  const controller = new AbortController()
+  const running = runEmulatorCommand(argv, {
+    stdout: out.stream,
+    stderr: err.stream,
+    signal: controller.signal,
+  })
+  await vi.waitFor(() => expect(out.text()).toContain('Press Ctrl+C to stop.'), { timeout: 20_000 })
+  return { out, err, controller, running }
+}
+
+/** The printed client command (the line after "Connect …"). */
+function connectLine(output: string): string {
+  const lines = output.split('\n')
+  return lines[lines.findIndex((l) => l.startsWith('Connect')) + 1]!.trim()
+}
+
+/** Runs `script` in bash; `rds-iam` inside it is a function printing `token` (after checking its arguments). */
+function bash(script: string, rdsIamArgs: string, token: string) {
+  const stub = `rds-iam() { [ "$*" = ${JSON.stringify(rdsIamArgs)} ] || { echo "unexpected rds-iam $*" >&2; exit 9; }; printf '%s' ${JSON.stringify(token)}; }`
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      'bash',
+      ['-c', `${stub}\n${script}`],
+      { encoding: 'utf8', timeout: 20_000 },
+      (e, stdout, stderr) =>
+        resolve({ code: typeof e?.code === 'number' ? e.code : e ? -1 : 0, stdout, stderr }),
+    )
+  })
+}
 
 function capture(): { stream: Writable; text(): string } {
   let text = ''
@@ -112,6 +149,111 @@ describe('runEmulatorCommand', () => {
       } finally {
         controller.abort()
         await running
+      }
+    },
+    30_000,
+  )
+
+  it('refuses an --endpoint that is not host:port with exit code 2', async () => {
+    for (const endpoint of ['mydb.example.com', 'mydb:0', 'mydb:99999', 'a b:5432']) {
+      const out = capture()
+      const err = capture()
+      const argv = ['--engine', 'postgres', '--endpoint', endpoint]
+      expect(await runEmulatorCommand(argv, { stdout: out.stream, stderr: err.stream })).toBe(2)
+      expect(err.text()).toContain('--endpoint must be host:port')
+    }
+  })
+
+  it.skipIf(!pgReachable)(
+    '--endpoint: tokens signed for the RDS name work through the local port (the tunnel case)',
+    async () => {
+      const rds = 'mydb.abc123.eu-west-1.rds.amazonaws.com'
+      const cmd = await startCommand([
+        '--engine',
+        'postgres',
+        '--upstream',
+        PG_URL,
+        '--endpoint',
+        `${rds}:5432`,
+      ])
+      try {
+        const text = cmd.out.text()
+        const [host, port] = field(text, 'listening on').split(':') as [string, string]
+        expect(text).toContain(`  endpoint           ${rds}:5432 (tokens are signed for this)`)
+        expect(connectLine(text)).toContain(`rds-iam token --hostname ${rds} --port 5432 --username app`)
+        expect(connectLine(text)).toContain(`host=${host} port=${port}`)
+        const credentials = {
+          accessKeyId: field(text, 'access key id'),
+          secretAccessKey: field(text, 'secret access key'),
+        }
+        const sign = (hostname: string, p: number) =>
+          new Signer({
+            hostname,
+            port: p,
+            username: 'app_user',
+            region: 'us-east-1',
+            credentials,
+          }).getAuthToken()
+        const ca = await readFile(field(text, 'CA file'), 'utf8')
+        const connect = async (password: string) => {
+          const client = new pg.Client({
+            host,
+            port: Number(port),
+            user: 'app_user',
+            password,
+            database: 'test',
+            ssl: { ca, rejectUnauthorized: true },
+          })
+          client.on('error', () => {})
+          try {
+            await client.connect()
+            return (await client.query('select 1 as one')).rows
+          } finally {
+            await client.end().catch(() => {})
+          }
+        }
+        expect(await connect(await sign(rds, 5432))).toEqual([{ one: 1 }])
+        // A token signed for the local address is not one RDS would accept here.
+        await expect(connect(await sign(host, Number(port)))).rejects.toThrow('PAM authentication failed')
+      } finally {
+        cmd.controller.abort()
+        expect(await cmd.running).toBe(0)
+      }
+    },
+    30_000,
+  )
+
+  it.skipIf(!mysqlReachable)(
+    'the printed mariadb command logs in with no warning on stderr',
+    async () => {
+      const cmd = await startCommand(['--engine', 'mysql', '--upstream', MYSQL_URL])
+      try {
+        const text = cmd.out.text()
+        const [host, port] = field(text, 'listening on').split(':') as [string, string]
+        const line = connectLine(text)
+        expect(line).toMatch(/^mariadb /)
+        expect(line).not.toContain('--enable-cleartext-plugin')
+        const token = await new Signer({
+          hostname: host,
+          port: Number(port),
+          username: 'app',
+          region: 'us-east-1',
+          credentials: {
+            accessKeyId: field(text, 'access key id'),
+            secretAccessKey: field(text, 'secret access key'),
+          },
+        }).getAuthToken()
+        const r = await bash(
+          `${line} --batch --skip-column-names -e 'select 40 + 2'`,
+          `token --hostname ${host} --port ${port} --username app --region us-east-1`,
+          token,
+        )
+        expect(r.stderr).toBe('')
+        expect(r.stdout).toBe('42\n')
+        expect(r.code).toBe(0)
+      } finally {
+        cmd.controller.abort()
+        expect(await cmd.running).toBe(0)
       }
     },
     30_000,
