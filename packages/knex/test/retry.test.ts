@@ -129,6 +129,31 @@ for (const engine of selectedEngines(['postgres', 'mysql'])) {
       }
     })
 
+    test("knex's default pool (min 2, max 10): queries work, a refusing server fails typed, nothing unhandled", async () => {
+      const db = knex(
+        withIam({ client: clientFor(engine), connection: fx.connection(), log: { warn: () => {} } }),
+      )
+      try {
+        expect(rowsOf(await db.raw('select 1 as one')).map((r) => Number(r.one))).toEqual([1])
+        // Every connection gone and the next logins refused: the pool's own refills fail quietly
+        // inside knex; the app sees typed errors on its queries only.
+        fx.emu.faults.rejectNext(1_000)
+        fx.emu.faults.dropConnections()
+        while (fx.emu.stats().open > 0) await new Promise((r) => setTimeout(r, 10))
+        await new Promise((r) => setTimeout(r, 100))
+        const error = await db.raw('select 1').then(
+          () => undefined,
+          (err: unknown) => err,
+        )
+        expect((error as RdsIamError).code).toBe('RDS_IAM_AUTH_FAILED')
+        fx.emu.faults.reset()
+        expect(rowsOf(await db.raw('select 2 as two')).map((r) => Number(r.two))).toEqual([2])
+      } finally {
+        fx.emu.faults.reset()
+        await db.destroy()
+      }
+    })
+
     test('concurrent queries against a refusing server all fail typed, and the instance recovers', async () => {
       const db = knex(
         withIam({ client: clientFor(engine), connection: fx.connection(), pool: { min: 0, max: 3 } }),
