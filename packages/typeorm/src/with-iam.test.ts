@@ -88,6 +88,20 @@ describe('withIam (options only; nothing connects)', () => {
     expect(latest.isInitialized).toBe(false)
   })
 
+  test.each([
+    ['a URL with a password', 'postgres://app:hunter2@db.example.com:5432/app'],
+    ['an unparseable URL with a password', 'postgres://app:hunter2@[db.example.com:5432/app'],
+  ])('%s: refused, and the password appears nowhere in the error', (_name, url) => {
+    let error: unknown
+    try {
+      withIam({ type: 'postgres', url, iam: true })
+    } catch (err) {
+      error = err
+    }
+    expect(error).toMatchObject({ code: 'RDS_IAM_INVALID_OPTIONS' })
+    expect(inspect(error, { depth: 8 })).not.toContain('hunter2')
+  })
+
   test('SUPPORTED_TYPEORM_VERSIONS covers every copy under test', () => {
     expect(SUPPORTED_TYPEORM_VERSIONS).toBe('>=0.3.20 <0.4 || >=1.0.0 <2')
   })

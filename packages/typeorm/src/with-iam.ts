@@ -257,12 +257,11 @@ function checkTarget(
     let url: URL
     try {
       url = new URL(target.url)
-    } catch (cause) {
-      throw new RdsIamError(
-        'RDS_IAM_INVALID_OPTIONS',
+    } catch {
+      // No `cause`: URL's TypeError carries the input, which may hold a password.
+      throw invalid(
         `\`${name}url\` could not be parsed`,
         'pass a URL like postgres://app@host:5432/db (percent-encode special characters), or use host/port/username',
-        { cause },
       )
     }
     if (url.password !== '') {
