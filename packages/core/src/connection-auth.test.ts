@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createConnectionAuth } from './connection-auth.js'
 import { RdsIamError } from './rds-iam-error.js'
 import { sharedRegistry } from './shared-registry.js'
@@ -86,6 +86,26 @@ describe('ConnectionAuth.prepare(): the limiter permit and the token before the 
     void auth.nextToken() // no banked permit left: waits for the next second's permit
     await settle()
     expect(waitingAt(host)).toBe(1)
+  })
+
+  it('a banked permit expires after ~1 s, so an idle pool cannot save up a burst', async () => {
+    vi.useFakeTimers({ toFake: ['performance', 'setTimeout', 'setImmediate'] })
+    try {
+      const host = ownHost()
+      const auth = createConnectionAuth(
+        { host, port: 5432, user: uniqueUser(), iam: { ...iam, maxNewConnectionsPerSecond: 1 } },
+        context,
+      )
+      await auth.prepare() // takes the bucket's only permit and banks it
+      vi.advanceTimersByTime(1500) // the bucket refills one permit; the banked one expires
+      await auth.nextToken() // the expired permit is not used: this takes the refilled one
+      void auth.nextToken()
+      await Promise.resolve()
+      // Had the expired permit counted, this second connection would not queue.
+      expect(waitingAt(host)).toBe(1)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('a prepare() whose token fails banks nothing and rejects with the typed error', async () => {
