@@ -53,7 +53,9 @@ export class RdsIamError extends Error {
 
   // Subclasses keep ordinary prototype checks; the base class recognises every copy's errors.
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class on the right of instanceof (maybe a subclass)
     if (this === RdsIamError) return isRdsIamError(value)
+    // biome-ignore lint/complexity/noThisInStatic: a subclass keeps the ordinary prototype check
     return Function.prototype[Symbol.hasInstance].call(this, value)
   }
 }
