@@ -3,7 +3,14 @@ import { getTokenProvider as mysql2Provider } from '@rds-iam/mysql2'
 import { getTokenProvider as pgProvider } from '@rds-iam/pg'
 import type { DataSourceLike, MysqlDriverState, PostgresDriverState } from './internal-types.js'
 
-/** The token providers of a DataSource's pools: the primary's, and one per replica. */
+/**
+ * The token providers of a DataSource's pools: the primary's, and one per replica.
+ *
+ * @example
+ * ```ts
+ * const { master, slaves }: TokenProviders = getTokenProviders(dataSource)
+ * ```
+ */
 export interface TokenProviders {
   /** The provider of the primary (or only) pool; `undefined` before `initialize()`. */
   master: TokenProvider | undefined

@@ -18,7 +18,14 @@ import type { DataSourceOptions } from 'typeorm'
 import type { ConnectionTarget } from './internal-types.js'
 import { findInstalledTypeorm, typeormMajor } from './typeorm-version.js'
 
-/** The TypeORM option sets IAM database authentication exists for (RDS/Aurora PostgreSQL, MySQL, MariaDB). */
+/**
+ * The TypeORM option sets IAM database authentication exists for (RDS/Aurora PostgreSQL, MySQL, MariaDB).
+ *
+ * @example
+ * ```ts
+ * const base: IamCapableDataSourceOptions = { type: 'mysql', host, username: 'app', database: 'app' }
+ * ```
+ */
 export type IamCapableDataSourceOptions = Extract<
   DataSourceOptions,
   { type: 'postgres' | 'mysql' | 'mariadb' }
@@ -27,13 +34,26 @@ export type IamCapableDataSourceOptions = Extract<
 /**
  * TypeORM `DataSourceOptions` for `postgres`, `mysql` or `mariadb`, with `iam` added. Everything
  * else is TypeORM's own option, passed through (NestJS keys such as `autoLoadEntities` too).
+ *
+ * @example
+ * ```ts
+ * const options: IamDataSourceOptions = { type: 'postgres', host, username: 'app', database: 'app', iam: { region: 'eu-west-1' } }
+ * const dataSource = new DataSource(withIam(options))
+ * ```
  */
 export type IamDataSourceOptions = IamCapableDataSourceOptions & {
   /** `true` for defaults, or IAM options. Omitted means `true`. */
   iam?: IamOption
 }
 
-/** What {@link withIam} returns: your options without `iam`, with the driver and `extra` IAM needs. */
+/**
+ * What {@link withIam} returns: your options without `iam`, with the driver and `extra` IAM needs.
+ *
+ * @example
+ * ```ts
+ * const options: IamAppliedDataSourceOptions<IamDataSourceOptions> = withIam({ type: 'postgres', host, username: 'app' })
+ * ```
+ */
 export type IamAppliedDataSourceOptions<O> = Omit<O, 'iam'> & {
   /** The `pg` / `mysql2` module with IAM pools in place of the plain ones. */
   driver: object
@@ -43,7 +63,14 @@ export type IamAppliedDataSourceOptions<O> = Omit<O, 'iam'> & {
   connectorPackage?: 'mysql2'
 }
 
-/** Tells {@link withIam} which TypeORM it configures when it cannot find out by itself. */
+/**
+ * Tells {@link withIam} which TypeORM it configures when it cannot find out by itself.
+ *
+ * @example
+ * ```ts
+ * withIam({ type: 'mysql', host, username: 'app', iam: true }, { typeormVersion: '1.1.1' })
+ * ```
+ */
 export interface TypeormInjection {
   /**
    * The TypeORM version the options are for (e.g. `'0.3.28'`). Default: read from the `typeorm`
