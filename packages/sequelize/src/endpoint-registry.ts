@@ -10,7 +10,7 @@ import { withIam as withMysql2Iam } from '@rds-iam/mysql2'
 import type { EndpointConfig } from './internal-types.js'
 
 /** A Sequelize dialect IAM works with. */
-export type IamDialect = 'postgres' | 'mysql' | 'mariadb'
+export type IamDialect = 'postgres' | 'mysql'
 
 /** One endpoint (host, port, user) of a Sequelize instance: its token source and driver options. */
 export interface Endpoint {
@@ -20,7 +20,7 @@ export interface Endpoint {
   dialectOptionsFor(source: Record<string, unknown> | undefined): Record<string, unknown>
 }
 
-const DEFAULT_PORTS: Record<IamDialect, number> = { postgres: 5432, mysql: 3306, mariadb: 3306 }
+const DEFAULT_PORTS: Record<IamDialect, number> = { postgres: 5432, mysql: 3306 }
 // Keys that carry TLS material of the user's own: with any of them the user chose their trust.
 const TLS_MATERIAL = ['ca', 'cert', 'key', 'pfx', 'secureContext'] as const
 
@@ -64,7 +64,7 @@ export class EndpointRegistry {
       {
         defaultPort: DEFAULT_PORTS[this.dialect],
         urlOption: 'the connection URL',
-        engine: this.dialect === 'postgres' ? 'postgres' : 'mysql',
+        engine: this.dialect,
       },
     )
     const prepared = new WeakMap<object, Record<string, unknown>>()
@@ -123,9 +123,7 @@ export class EndpointRegistry {
       }
       out.authPlugins = { ...(plugins as object | undefined), mysql_clear_password: sendConfiguredPassword }
     } else {
-      const ssl = resolveTls(withRdsBundle(userSsl), this.iam, { host: auth.hostname })
-      // mariadb reads `ssl: false` as "no TLS" too, but an absent key is its documented default.
-      if (ssl !== false || this.dialect === 'postgres') out.ssl = ssl
+      out.ssl = resolveTls(withRdsBundle(userSsl), this.iam, { host: auth.hostname })
     }
     return out
   }

@@ -73,18 +73,14 @@ export function installConnectRetry(manager: ConnectionManagerLike, registry: En
 }
 
 /**
- * mysql2 keeps the password it logged in with as an ordinary property of `connection.config` (the
- * mariadb connector in `connection.opts`); for an IAM login that is the token, and logging a pooled
- * connection or the Sequelize instance would print it. It stays readable (a `changeUser` needs it).
+ * mysql2 keeps the password it logged in with as an ordinary property of `connection.config`; for
+ * an IAM login that is the token, and logging a pooled connection or the Sequelize instance would
+ * print it. It stays readable (a `changeUser` needs it). pg already hides its copy.
  */
 function hideDriverPassword<T>(connection: T): T {
-  for (const key of ['config', 'opts'] as const) {
-    const holder = (connection as Record<string, unknown> | null)?.[key] as
-      | Record<string, unknown>
-      | undefined
-    if (holder && typeof holder === 'object' && Object.hasOwn(holder, 'password')) {
-      Object.defineProperty(holder, 'password', { enumerable: false })
-    }
+  const holder = (connection as { config?: unknown } | null)?.config
+  if (holder && typeof holder === 'object' && Object.hasOwn(holder, 'password')) {
+    Object.defineProperty(holder, 'password', { enumerable: false })
   }
   return connection
 }

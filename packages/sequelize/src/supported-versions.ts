@@ -12,7 +12,8 @@ export const SUPPORTED_SEQUELIZE_VERSIONS = '>=6.29.0 <7'
 
 /**
  * The Sequelize dialects IAM works with: each one's driver sends the password Sequelize gives it
- * per connection, which is where the token goes.
+ * per connection (where the token goes), and only after it verified the server's certificate.
+ * `mariadb` is refused (see the README); `mysql` serves RDS for MariaDB too.
  *
  * @example
  * ```ts
@@ -20,4 +21,4 @@ export const SUPPORTED_SEQUELIZE_VERSIONS = '>=6.29.0 <7'
  * SUPPORTED_DIALECTS.includes('mysql') // true
  * ```
  */
-export const SUPPORTED_DIALECTS = ['postgres', 'mysql', 'mariadb'] as const
+export const SUPPORTED_DIALECTS = ['postgres', 'mysql'] as const

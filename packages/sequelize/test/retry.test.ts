@@ -99,7 +99,7 @@ runRetryCases({
   connectToHangup: connectToHangup('postgres'),
 })
 
-for (const dialect of ['mysql', 'mariadb'] as const) {
+for (const dialect of ['mysql'] as const) {
   runRetryCases({
     adapter: `sequelize (${dialect})`,
     engine: 'mysql',

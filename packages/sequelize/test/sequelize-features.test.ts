@@ -15,7 +15,6 @@ const RETRY = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 50 }
 const DIALECTS: { dialect: HarnessDialect; engine: 'postgres' | 'mysql' }[] = [
   { dialect: 'postgres', engine: 'postgres' },
   { dialect: 'mysql', engine: 'mysql' },
-  { dialect: 'mariadb', engine: 'mysql' },
 ]
 const selected = new Set(selectedEngines(['postgres', 'mysql']))
 

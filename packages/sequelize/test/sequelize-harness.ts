@@ -13,7 +13,7 @@ export const SEQUELIZE_VERSIONS = {
 } as const
 
 /** Which dialect a conformance engine is reached with. */
-export type HarnessDialect = 'postgres' | 'mysql' | 'mariadb'
+export type HarnessDialect = 'postgres' | 'mysql'
 
 // Sequelize connection-manager internals the harness holds a connection with, as an app's own
 // code would through a transaction.
@@ -73,8 +73,7 @@ export function sequelizeHarness(
         const select = /^\s*select\b/i.test(sql)
         const result = await sequelize.query(sql, {
           raw: true,
-          // SELECT, not RAW: Sequelize's mariadb dialect deletes `meta` from RAW results, which the
-          // mariadb 3.x connector makes non-configurable (a Sequelize–connector mismatch, not IAM).
+          // Typed as apps type their raw queries: rows for a SELECT, [results, metadata] otherwise.
           type: (select ? 'SELECT' : 'RAW') as never,
           ...(connection ? { transaction: { connection } as never } : {}),
         })
