@@ -2,9 +2,8 @@ import { createRequire } from 'node:module'
 import { connect } from 'node:net'
 import { type Emulator, startEmulator } from '@rds-iam/emulator'
 import { TEST_URLS } from '@rds-iam/testkit'
-import type { Pool } from 'mysql2'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createPool, type Mysql2ModuleLike, RdsIamError, withIam } from '../src/index.js'
+import { createPool, RdsIamError, withIam } from '../src/index.js'
 import { createPool as createPromisePool } from '../src/promise.js'
 
 // Issue 8 item 2: the server closes the handshake (RDS MySQL: connect_timeout) before a slow
@@ -12,7 +11,7 @@ import { createPool as createPromisePool } from '../src/promise.js'
 // PoolConnection, which mysql2 listens to only once: the process crashed. Nothing may crash; the
 // caller gets a typed error.
 const require = createRequire(import.meta.url)
-const VERSIONS: [string, Mysql2ModuleLike & { createPool(config: object): Pool }][] = [
+const VERSIONS: [string, typeof import('mysql2')][] = [
   ['mysql2 3.9.0', require('mysql2')],
   ['mysql2 latest', require('mysql2-latest')],
 ]
