@@ -24,12 +24,19 @@ describe('normalizeIamOptions', () => {
       signingHostname: 'db.example',
       signingPort: 5432,
       refreshMarginSeconds: 120,
+      credentialTimeoutMs: 2500,
       retry: { maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1000 },
       maxNewConnectionsPerSecond: 0,
       insecure: false,
       logger,
     })
-    expect(out).toMatchObject({ region: 'eu-west-1', signingPort: 5432, retry: { maxAttempts: 5 }, logger })
+    expect(out).toMatchObject({
+      region: 'eu-west-1',
+      signingPort: 5432,
+      credentialTimeoutMs: 2500,
+      retry: { maxAttempts: 5 },
+      logger,
+    })
   })
 
   it('rejects an unknown key naming it', () => {
@@ -53,6 +60,8 @@ describe('normalizeIamOptions', () => {
     ['port out of range', { signingPort: 70000 }],
     ['margin too large', { refreshMarginSeconds: 900 }],
     ['negative rate', { maxNewConnectionsPerSecond: -1 }],
+    ['zero credential timeout', { credentialTimeoutMs: 0 }],
+    ['credential timeout as a string', { credentialTimeoutMs: '5000' }],
     ['insecure not boolean', { insecure: 'true' }],
     ['bad credentials', { credentials: { accessKeyId: 'x' } }],
     ['credentials and profile', { credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, profile: 'p' }],

@@ -116,6 +116,7 @@ function noop(): void {}
 
 /** pg-pool's own bookkeeping (stable across pg 8.x); read only to predict whether connect() opens a socket. */
 interface PoolInternals {
+  ending?: boolean
   _idle?: unknown[]
   _clients?: unknown[]
   options?: { max?: number }
@@ -131,6 +132,8 @@ async function prepareConnection(
   pool: PoolInternals,
   own: { provider: TokenProvider; auth: ConnectionAuth; preparing: number },
 ): Promise<void> {
+  // An ending pool refuses the caller itself; no permit or signing for that.
+  if (pool.ending) return
   const idle = pool._idle
   const clients = pool._clients
   const max = pool.options?.max

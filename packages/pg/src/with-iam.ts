@@ -26,7 +26,12 @@ export interface IamPgConfig {
   ssl?: unknown
 }
 
-const providers = new WeakMap<object, TokenProvider>()
+// On globalThis under a registered symbol, so the ESM and CommonJS builds of this package loaded
+// in one process answer getTokenProvider() for each other's pools and configs.
+const REGISTRY = Symbol.for('rds-iam.pg.providers.v1')
+const holder = globalThis as typeof globalThis & { [REGISTRY]?: WeakMap<object, TokenProvider> }
+holder[REGISTRY] ??= new WeakMap<object, TokenProvider>()
+const providers: WeakMap<object, TokenProvider> = holder[REGISTRY]
 
 /** @internal Remembers which provider serves a config, pool or client (see {@link getTokenProvider}). */
 export function rememberProvider(target: object, provider: TokenProvider): void {
