@@ -3,7 +3,7 @@ import { inspect } from 'node:util'
 import pg from 'pg'
 import { DataSource } from 'typeorm'
 import type { DataSource as DataSource1 } from 'typeorm-1-latest'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { SUPPORTED_TYPEORM_VERSIONS } from './supported-versions.js'
 import { findInstalledTypeorm } from './typeorm-version.js'
 import { withIam } from './with-iam.js'
@@ -64,6 +64,27 @@ describe('withIam (options only; nothing connects)', () => {
   ])('mysql for TypeORM %s: connectorPackage %s', (typeormVersion, expected) => {
     const options = withIam({ type: 'mariadb', host, username: 'app', iam: true }, { typeormVersion })
     expect((options as { connectorPackage?: string }).connectorPackage).toBe(expected)
+  })
+
+  test('TypeORM 0.3.31 takes the injected mysql2 without its connectorPackage warning (control: it warns without)', () => {
+    const { DataSource: DataSource031 } = require('typeorm-0.3-latest') as { DataSource: typeof DataSource }
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      const options = withIam(
+        { type: 'mysql', host, username: 'app', iam: true },
+        { typeormVersion: '0.3.31' },
+      )
+      const dataSource = new DataSource031(options)
+      const driver = dataSource.driver as unknown as { mysql: unknown; isUsingMysql2(): boolean }
+      expect(driver.mysql).toBe(options.driver)
+      expect(driver.isUsingMysql2()).toBe(true)
+      expect(warn).not.toHaveBeenCalled()
+      const { connectorPackage: _dropped, ...without } = options
+      new DataSource031(without as typeof options)
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('connectorPackage'))
+    } finally {
+      warn.mockRestore()
+    }
   })
 
   test('a connectorPackage mysql2 of your own is kept', () => {
