@@ -9,7 +9,14 @@ import {
 import { withIam as withMysql2Iam } from '@rds-iam/mysql2'
 import type { EndpointConfig } from './internal-types.js'
 
-/** A Sequelize dialect IAM works with. */
+/**
+ * A Sequelize dialect IAM works with.
+ *
+ * @example
+ * ```ts
+ * const dialect: IamDialect = 'postgres'
+ * ```
+ */
 export type IamDialect = 'postgres' | 'mysql'
 
 /** One endpoint (host, port, user) of a Sequelize instance: its token source and driver options. */

@@ -3,7 +3,14 @@ import { checkDialect, checkNoPassword, checkNotNative, endpointConfigs } from '
 import { EndpointRegistry, invalid } from './endpoint-registry.js'
 import type { ConnectionManagerLike, EndpointConfig, SequelizeLike } from './internal-types.js'
 
-/** The name our hook is added under (`sequelize.removeHook('beforeConnect', IAM_HOOK_NAME)` takes it off). */
+/**
+ * The name `addIamHooks` gives its `beforeConnect` hook, as Sequelize's named hooks go.
+ *
+ * @example
+ * ```ts
+ * sequelize.removeHook('beforeConnect', IAM_HOOK_NAME) // new connections no longer get tokens
+ * ```
+ */
 export const IAM_HOOK_NAME = 'rdsIam'
 
 type BeforeConnectHook = (this: unknown, config: EndpointConfig) => Promise<void>

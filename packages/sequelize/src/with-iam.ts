@@ -5,7 +5,15 @@ import { EndpointRegistry, invalid } from './endpoint-registry.js'
 import { createBeforeConnectHook, rememberRegistry } from './iam-hooks.js'
 import type { EndpointConfig } from './internal-types.js'
 
-/** Sequelize options with `iam` added. Everything else is Sequelize's own, passed through. */
+/**
+ * Sequelize options with `iam` added. Everything else is Sequelize's own, passed through.
+ *
+ * @example
+ * ```ts
+ * const options: IamSequelizeOptions = { dialect: 'mysql', host, username: 'app', iam: { region: 'eu-west-1' } }
+ * const sequelize = new Sequelize(withIam(options))
+ * ```
+ */
 export type IamSequelizeOptions = Options & {
   /** `true` for defaults, or IAM options. Omitted in `withIam` means `true`. */
   iam?: IamOption
