@@ -15,7 +15,7 @@ export interface EmulatorStats {
 export interface EmulatorFaults {
   /** The next `n` logins fail as a bad token would (reason InvalidToken), whatever they present. */
   rejectNext(n: number): void
-  /** Tokens older than `seconds` fail as ExpiredToken (RDS: 900); `null` restores the default. */
+  /** Tokens more than `seconds` whole seconds past their X-Amz-Date fail as ExpiredToken (RDS: 900); `null` restores the default. */
   maxTokenAge(seconds: number | null): void
   /** Waits `ms` before each authentication, as a slow IAM backend would. */
   latency(ms: number): void

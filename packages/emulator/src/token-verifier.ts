@@ -164,7 +164,9 @@ export class TokenVerifier {
       return reject('ExpiredToken', `token expired ${Math.round(ageSeconds - lifetime)} s ago`)
     }
     const cap = options.maxTokenAgeSeconds
-    if (cap !== undefined && cap !== null && ageSeconds > cap) {
+    // X-Amz-Date is truncated to the second, so a token signed at x.95 s looks 0.95 s older than it
+    // is: the fault compares whole seconds of age, never failing a token younger than its cap.
+    if (cap !== undefined && cap !== null && Math.floor(ageSeconds) > cap) {
       return reject('ExpiredToken', `token is ${Math.round(ageSeconds)} s old, maxTokenAge fault is ${cap} s`)
     }
     if (credential.expiration !== undefined && now >= credential.expiration.getTime()) {
