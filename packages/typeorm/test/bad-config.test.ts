@@ -131,6 +131,32 @@ runBadConfigCases(
       mentions: /insecure/,
     },
     {
+      name: 'unverified TLS (ssl.rejectUnauthorized false) without iam.insecure (postgres)',
+      make: (e) => withIam({ ...pgBase(e), ssl: { rejectUnauthorized: false } }),
+      code: 'RDS_IAM_INSECURE_TRANSPORT',
+      mentions: /insecure/,
+    },
+    {
+      name: 'unverified TLS (ssl.rejectUnauthorized false) without iam.insecure (mysql)',
+      make: (e) => withIam({ ...mysqlBase(e), ssl: { rejectUnauthorized: false } }),
+      code: 'RDS_IAM_INSECURE_TRANSPORT',
+      mentions: /insecure/,
+    },
+    {
+      name: 'unverified TLS on a replica only (postgres)',
+      make: (e) =>
+        withIam({
+          type: 'postgres',
+          replication: {
+            master: { host: e.host, port: e.port, username: 'app' },
+            slaves: [{ host: e.host, port: e.port, username: 'app', ssl: { rejectUnauthorized: false } }],
+          },
+          iam,
+        }),
+      code: 'RDS_IAM_INSECURE_TRANSPORT',
+      mentions: /insecure/,
+    },
+    {
       name: 'a Unix socket (mysql socketPath)',
       make: (e) => withIam({ ...mysqlBase(e), socketPath: '/var/run/mysqld/mysqld.sock' }),
       mentions: /socketPath/,
