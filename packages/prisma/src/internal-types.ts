@@ -1,4 +1,11 @@
+import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client'
 import type { TokenProvider } from '@rds-iam/core'
+
+/** What `new PrismaClient({ adapter })` takes (Prisma 7's own type), which both factories implement. */
+export type PrismaDriverAdapterFactory = SqlDriverAdapterFactory
+
+/** What a factory's `connect()` resolves to (Prisma does not export the name). */
+export type PrismaDriverAdapter = Awaited<ReturnType<SqlDriverAdapterFactory['connect']>>
 
 /** The part of a Prisma SQL driver adapter (what a factory's `connect()` returns) that this package wraps. */
 export interface SqlAdapterLike {

@@ -42,7 +42,7 @@ interface TlsState {
 }
 
 // How long a final RDS_IAM_AUTH_FAILED is handed to new callers before logging in again.
-const GAVE_UP_MS = 1000
+const GAVE_UP_MS = 5000
 
 const BINDING_HINT = `pin the mariadb connector to ${SUPPORTED_MARIADB_CONNECTOR_VERSIONS} (the version @prisma/adapter-mariadb 7.10 pins and this adapter is tested with), or report the connector version you use`
 

@@ -7,7 +7,7 @@ import {
   resolveTls,
 } from '@rds-iam/core'
 import { wrapAdapter } from './adapter-wrapper.js'
-import type { AdapterFactoryLike, SqlAdapterLike } from './internal-types.js'
+import type { PrismaDriverAdapter, PrismaDriverAdapterFactory, SqlAdapterLike } from './internal-types.js'
 import { MariaDbIamPool, type MariaDbPoolLike } from './mariadb-iam-pool.js'
 import { loadAdapterMariaDb, type MariaDbModuleLike } from './prisma-peers.js'
 import { rememberHolder } from './token-provider-registry.js'
@@ -62,14 +62,13 @@ const NUMERIC = /^\d+$/
  *
  * @example
  * ```ts
- * import { PrismaClient } from './generated/prisma/index.js'
  * import { PrismaMariaDbIam } from '@rds-iam/prisma'
  * const prisma = new PrismaClient({
  *   adapter: new PrismaMariaDbIam({ host: 'db.abc.eu-west-1.rds.amazonaws.com', user: 'app', database: 'app', iam: true }),
  * })
  * ```
  */
-export class PrismaMariaDbIam implements AdapterFactoryLike {
+export class PrismaMariaDbIam implements PrismaDriverAdapterFactory {
   readonly provider = 'mysql'
   readonly adapterName = '@rds-iam/prisma (mariadb)'
   readonly #build: () => MariaDbIamPool
@@ -145,7 +144,7 @@ export class PrismaMariaDbIam implements AdapterFactoryLike {
   }
 
   /** Called by Prisma on its first query (and again after `$disconnect()`): opens the pool. */
-  async connect(): Promise<SqlAdapterLike> {
+  async connect(): Promise<PrismaDriverAdapter> {
     // Opened here, not in the constructor: the pool logs in at once (minimumIdle), and a
     // PrismaClient that never queries should not.
     const pool = this.#pool ?? this.#build()
@@ -153,10 +152,10 @@ export class PrismaMariaDbIam implements AdapterFactoryLike {
     const { PrismaMariaDb } = loadAdapterMariaDb()
     const factory = new PrismaMariaDb(pool, { ...this.#options, disposeExternalPool: false })
     const adapter = await factory.connect()
-    return wrapAdapter(adapter, async () => {
+    return wrapAdapter(adapter as unknown as SqlAdapterLike, async () => {
       if (this.#pool === pool) this.#pool = undefined
       await pool.end().catch(() => {})
-    })
+    }) as unknown as PrismaDriverAdapter
   }
 
   /** The IAM pool of the current Prisma connection (undefined before the first query). */

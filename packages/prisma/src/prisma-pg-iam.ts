@@ -7,7 +7,7 @@ import {
 } from '@rds-iam/pg'
 import type { Pool as PgPool, PoolConfig } from 'pg'
 import { wrapAdapter } from './adapter-wrapper.js'
-import type { AdapterFactoryLike, SqlAdapterLike } from './internal-types.js'
+import type { PrismaDriverAdapter, PrismaDriverAdapterFactory, SqlAdapterLike } from './internal-types.js'
 import { loadAdapterPg } from './prisma-peers.js'
 import { rememberHolder } from './token-provider-registry.js'
 
@@ -43,14 +43,13 @@ export interface PrismaPgIamOptions {
  *
  * @example
  * ```ts
- * import { PrismaClient } from './generated/prisma/index.js'
  * import { PrismaPgIam } from '@rds-iam/prisma'
  * const prisma = new PrismaClient({
  *   adapter: new PrismaPgIam({ host: 'db.abc.eu-west-1.rds.amazonaws.com', user: 'app', database: 'app', iam: true }),
  * })
  * ```
  */
-export class PrismaPgIam implements AdapterFactoryLike {
+export class PrismaPgIam implements PrismaDriverAdapterFactory {
   readonly provider = 'postgres'
   readonly adapterName = '@rds-iam/prisma (pg)'
   readonly #config: Record<string, unknown>
@@ -101,12 +100,12 @@ export class PrismaPgIam implements AdapterFactoryLike {
   }
 
   /** Called by Prisma on its first query (and again after `$disconnect()`). */
-  async connect(): Promise<SqlAdapterLike> {
+  async connect(): Promise<PrismaDriverAdapter> {
     return this.#adapterOn(this.#pool ?? this.#newPool(), 'connect')
   }
 
   /** Used by Prisma Migrate's shadow database; the shadow pool authenticates with IAM too. */
-  async connectToShadowDb(): Promise<SqlAdapterLike> {
+  async connectToShadowDb(): Promise<PrismaDriverAdapter> {
     return this.#adapterOn(this.#pool ?? this.#newPool(), 'connectToShadowDb')
   }
 
@@ -115,19 +114,19 @@ export class PrismaPgIam implements AdapterFactoryLike {
     return this.#pool
   }
 
-  async #adapterOn(pool: PgPool, method: 'connect' | 'connectToShadowDb'): Promise<SqlAdapterLike> {
+  async #adapterOn(pool: PgPool, method: 'connect' | 'connectToShadowDb'): Promise<PrismaDriverAdapter> {
     this.#pool = pool
     const { PrismaPg } = loadAdapterPg()
     const factory = new PrismaPg(pool, { ...this.#options, disposeExternalPool: false })
     const adapter = await factory[method]!()
     // Prisma disposes the adapter on $disconnect(): ending the pool there closes idle connections,
     // so the process can exit; the next query after $disconnect() builds a new pool.
-    return wrapAdapter(adapter, async () => {
+    return wrapAdapter(adapter as unknown as SqlAdapterLike, async () => {
       if (method === 'connect') {
         if (this.#pool === pool) this.#pool = undefined
         await pool.end().catch(() => {})
       }
-    })
+    }) as unknown as PrismaDriverAdapter
   }
 
   #newPool(): PgPool {
