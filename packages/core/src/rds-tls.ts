@@ -28,7 +28,14 @@ export function rdsTls(): { ca: string[] } {
 // bundle name: all mean TLS with verification, which the current RDS bundle provides.
 const VERIFYING_MODES = new Set(['require', 'verify-ca', 'verify-full', 'prefer', 'allow', 'Amazon RDS'])
 
-/** Where the connection goes, so the certificate can be checked against the right name. */
+/**
+ * Where the connection goes, so the certificate can be checked against the right name.
+ *
+ * @example
+ * ```ts
+ * const ssl = resolveTls(undefined, { signingHostname: 'db.abc.eu-west-1.rds.amazonaws.com' }, { host: '127.0.0.1' })
+ * ```
+ */
 export interface TlsTarget {
   /** The host the driver connects to (an IP through a tunnel). */
   host?: string

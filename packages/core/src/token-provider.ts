@@ -21,7 +21,14 @@ const CREDENTIAL_REFRESH_BEFORE_MS = 15 * 60_000
 /** After a failed background refresh, hits wait this long before trying again (no retry storm, no log flood). */
 const BACKGROUND_RETRY_AFTER_MS = 5_000
 
-/** The database engines rds-iam signs for; hints name only the one in use. */
+/**
+ * The database engines rds-iam signs for; hints name only the one in use.
+ *
+ * @example
+ * ```ts
+ * createConnectionAuth(input, { defaultPort: 5432, urlOption: 'connectionString', engine: 'postgres' })
+ * ```
+ */
 export type DatabaseEngine = 'postgres' | 'mysql'
 
 /** Who a {@link TokenProvider} signs for; no secrets. */
