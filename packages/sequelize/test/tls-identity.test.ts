@@ -5,7 +5,7 @@ import { type Emulator, startEmulator } from '@rds-iam/emulator'
 import { selectedEngines, TEST_URLS } from '@rds-iam/testkit'
 import mariadb from 'mariadb'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { withIam } from '../src/index.js'
+import { RdsIamError, withIam } from '../src/index.js'
 import { type HarnessDialect, SEQUELIZE_VERSIONS } from './sequelize-harness.js'
 
 // A token is only sent over TLS whose certificate names the host connected to. This machine's own
@@ -139,5 +139,42 @@ describe.runIf(engines.has('mysql'))('the mariadb connector (why the mariadb dia
     // The emulator was handed the password (and refused it as a token): it left the client
     // before the certificate's name was checked.
     expect(emu.stats().rejected.InvalidToken).toBe(1)
+  })
+})
+
+// iam.insecure lets a token go without TLS (local testing); RDS PostgreSQL still refuses that with
+// 28000 "no encryption", which must read as a TLS problem, not as a bad token to retry.
+describe.runIf(engines.has('postgres'))('postgres dialect: insecure without TLS against RDS', () => {
+  let emu: Emulator
+  beforeAll(async () => {
+    emu = await startEmulator({ engine: 'postgres', upstream: TEST_URLS.postgres })
+  })
+  afterAll(() => emu?.stop())
+
+  test('the pg_hba "no encryption" refusal is RDS_IAM_INSECURE_TRANSPORT after one attempt', async () => {
+    const sequelize = new SEQUELIZE_VERSIONS.lowest(
+      withIam({
+        dialect: 'postgres',
+        host: emu.host,
+        port: emu.port,
+        username: 'app',
+        database: 'test',
+        logging: false,
+        dialectOptions: { ssl: false },
+        iam: { insecure: true, region: emu.region, credentials: emu.credentials[0]! },
+      }),
+    )
+    try {
+      const error = await sequelize.authenticate().then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      expect(error).toBeInstanceOf(RdsIamError)
+      expect((error as RdsIamError).code).toBe('RDS_IAM_INSECURE_TRANSPORT')
+      expect(emu.stats().protocolErrors).toBe(1)
+      expect(emu.stats().accepted).toBe(0)
+    } finally {
+      await sequelize.close()
+    }
   })
 })
