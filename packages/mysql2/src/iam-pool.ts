@@ -121,6 +121,22 @@ export function createPool(config: IamPoolOptions, injection: Mysql2Injection = 
 }
 
 /**
+ * mysql2's `PoolCluster` whose `add` also takes node configs with `iam` (mysql2's own typings
+ * only know `PoolOptions`).
+ *
+ * @example
+ * ```ts
+ * const cluster: IamPoolCluster = createPoolCluster()
+ * cluster.add('writer', { host: writerHost, user: 'app', iam: true })
+ * ```
+ */
+export interface IamPoolCluster extends PoolCluster {
+  add(config: IamPoolOptions | PoolOptions): void
+  add(group: string, connectionUri: string): void
+  add(group: string, config: IamPoolOptions | PoolOptions): void
+}
+
+/**
  * `mysql2.createPoolCluster` where every node added with `iam` authenticates with IAM (each node
  * has its own token provider, since a token is signed for one endpoint) and retries
  * authentication failures. Nodes added without `iam` are left as mysql2 makes them.
@@ -132,7 +148,10 @@ export function createPool(config: IamPoolOptions, injection: Mysql2Injection = 
  * cluster.add('reader', { host: readerHost, user: 'app', iam: true })
  * ```
  */
-export function createPoolCluster(config?: PoolClusterOptions, injection: Mysql2Injection = {}): PoolCluster {
+export function createPoolCluster(
+  config?: PoolClusterOptions,
+  injection: Mysql2Injection = {},
+): IamPoolCluster {
   const cluster = (injection.mysql2 ?? loadMysql2()).createPoolCluster(config) as PoolCluster
   const add = cluster.add.bind(cluster) as (id: string, config: object) => void
   Object.defineProperty(cluster, 'add', {
@@ -159,7 +178,7 @@ export function createPoolCluster(config?: PoolClusterOptions, injection: Mysql2
       }
     },
   })
-  return cluster
+  return cluster as IamPoolCluster
 }
 
 function nodes(cluster: PoolCluster): Record<string, { pool?: CallbackPool } | undefined> {
