@@ -62,7 +62,9 @@ describe('withIam options', () => {
 
     const own: EndpointConfig = { host: HOST, username: 'app', dialectOptions: { ssl: { ca: 'MY-CA' } } }
     await iamHook(out).call(undefined, own)
-    expect((own.dialectOptions?.ssl as { ca: unknown }).ca).toBe('MY-CA')
+    const ownSsl = own.dialectOptions?.ssl as { ca: unknown; rejectUnauthorized?: boolean }
+    expect(ownSsl.ca).toBe('MY-CA')
+    expect(ownSsl.rejectUnauthorized).toBe(true)
   })
 
   test('mysql: the user’s auth plugins stay, mysql_clear_password sends the connection’s password', async () => {
