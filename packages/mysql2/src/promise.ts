@@ -3,6 +3,7 @@ import type { Pool as PromisePool } from 'mysql2/promise'
 import { recoverError } from './error-recovery.js'
 import { createPromiseConnection } from './iam-connection.js'
 import { createPool as createCallbackPool, type IamPoolOptions, type Mysql2Injection } from './iam-pool.js'
+import { getTokenProvider, rememberProvider } from './with-iam.js'
 
 /**
  * `mysql2/promise` `createPool` with IAM authentication: new connections get a current token;
@@ -17,7 +18,10 @@ import { createPool as createCallbackPool, type IamPoolOptions, type Mysql2Injec
  */
 export function createPool(config: IamPoolOptions, injection: Mysql2Injection = {}): PromisePool {
   // The promise pool wraps mysql2's callback pool, so the retry installed there covers both.
-  const pool = createCallbackPool(config, injection).promise() as PromisePool
+  const callbackPool = createCallbackPool(config, injection)
+  const pool = callbackPool.promise() as PromisePool
+  const provider = getTokenProvider(callbackPool)
+  if (provider) rememberProvider(pool, provider)
   for (const method of ['query', 'execute', 'getConnection'] as const) {
     const original = (pool[method] as (...args: unknown[]) => Promise<unknown>).bind(pool)
     Object.defineProperty(pool, method, {

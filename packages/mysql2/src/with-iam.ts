@@ -55,7 +55,12 @@ export interface IamMysqlConfig {
   ssl?: string | boolean | IamSslOptions
 }
 
-const providers = new WeakMap<object, TokenProvider>()
+// One map per process, not per copy of this module: the ESM and CommonJS builds loaded together
+// answer getTokenProvider() for each other's pools, connections and configs.
+const REGISTRY = Symbol.for('rds-iam.mysql2.providers.v1')
+const holder = globalThis as typeof globalThis & { [REGISTRY]?: WeakMap<object, TokenProvider> }
+holder[REGISTRY] ??= new WeakMap<object, TokenProvider>()
+const providers: WeakMap<object, TokenProvider> = holder[REGISTRY]
 
 /** @internal */
 export function rememberProvider(target: object, provider: TokenProvider): void {
