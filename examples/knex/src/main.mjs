@@ -1,96 +1,16 @@
-// Knex with IAM authentication through @rds-iam/knex, against @rds-iam/emulator in front of an
-// embedded PostgreSQL (PGlite): offline, no database server. Migrations, a seed, writes, reads and
-// transactions all run over IAM logins; then the tokens age out and every connection drops, and
-// the same knex instance carries on with a new token. Set RDS_IAM_DEMO_PG_URL=postgres://… to put
-// a real PostgreSQL behind the emulator instead.
-
-import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
+// The knex example, standalone: Knex with IAM authentication through @rds-iam/knex, against
+// @rds-iam/emulator in front of an embedded PostgreSQL (PGlite): offline, no database server. Set
+// RDS_IAM_DEMO_PG_URL=postgres://… to put a real PostgreSQL behind the emulator instead.
+// `pnpm demo` runs the same app (./app.mjs) beside the other examples.
 import { startEmulator } from '@rds-iam/emulator'
-import { getTokenProvider, withIam } from '@rds-iam/knex'
-import knex from 'knex'
+import { run } from './app.mjs'
 
-const here = (path) => fileURLToPath(new URL(path, import.meta.url))
-const upstream = process.env.RDS_IAM_DEMO_PG_URL
+const upstream = process.env.RDS_IAM_DEMO_PG_URL || undefined
 const emu = await startEmulator({ engine: 'postgres', ...(upstream ? { upstream } : {}) })
 console.log(`RDS IAM emulator on ${emu.endpoint}, in front of ${upstream ?? 'an embedded PGlite'}`)
 
-// Against real RDS the whole change is `withIam(...)` and `iam: true` (region from the hostname,
-// credentials from the default AWS chain, TLS against the RDS CA bundle). The emulator has its own
-// CA and test key, so they are passed here.
-const db = knex(
-  withIam({
-    client: 'pg',
-    connection: {
-      host: 'localhost',
-      port: emu.port,
-      user: 'demo_app',
-      database: 'postgres',
-      ssl: { ca: emu.ca },
-      iam: { region: emu.region, credentials: emu.credentials[0] },
-    },
-    pool: { min: 0, max: 4 },
-    migrations: { directory: here('../migrations'), tableName: 'demo_knex_migrations' },
-    seeds: { directory: here('../seeds') },
-    // knex logs each connection a failover closed; this demo prints its own summary instead.
-    log: { warn: () => {} },
-  }),
-)
-const provider = getTokenProvider(db)
-
 try {
-  // TLS: the driver verified the server certificate (chain and host name) before sending the token.
-  const raw = await db.client.acquireConnection()
-  const tls = raw.connection.stream
-  console.log(
-    `TLS verified: ${tls.authorized === true}, certificate for ${tls.getPeerCertificate().subject.CN}`,
-  )
-  await db.client.releaseConnection(raw)
-
-  const [batch, applied] = await db.migrate.latest()
-  console.log(`migrations: batch ${batch}, ${applied.length} applied`)
-  await db.seed.run()
-  await db('accounts').insert({ owner: 'carol', balance: 20 })
-
-  // A transfer is one transaction: both balances change, or neither does.
-  const transfer = (from, to, amount) =>
-    db.transaction(async (trx) => {
-      const { balance } = await trx('accounts').where({ owner: from }).first('balance')
-      if (balance < amount) throw new Error(`${from} has ${balance}, cannot send ${amount}`)
-      await trx('accounts').where({ owner: from }).decrement('balance', amount)
-      await trx('accounts').where({ owner: to }).increment('balance', amount)
-      await trx('transfers').insert({ from_owner: from, to_owner: to, amount })
-    })
-  await transfer('alice', 'bob', 30)
-  await transfer('carol', 'alice', 500).catch((err) =>
-    console.log(`transfer refused and rolled back: ${err.message}`),
-  )
-
-  const balances = async () =>
-    (await db('accounts').orderBy('owner').select('owner', 'balance'))
-      .map((r) => `${r.owner}=${r.balance}`)
-      .join(' ')
-  console.log(`balances: ${await balances()}`)
-  const before = provider.stats()
-  console.log(`tokens signed so far: ${before.signed} (the token itself is never printed)`)
-
-  // Fifteen minutes later, in effect: the token is too old and a failover closes every connection.
-  emu.faults.maxTokenAge(1)
-  await sleep(2100)
-  emu.faults.dropConnections()
-  // An idle app notices the closed sockets before its next request; knex then discards them.
-  while (emu.stats().open > 0) await sleep(10)
-  await sleep(200)
-  await transfer('bob', 'carol', 10)
-  console.log(`after token expiry and a failover: balances ${await balances()}`)
-  const after = provider.stats()
-  const stats = emu.stats()
-  console.log(
-    `tokens signed: ${after.signed} (new since expiry: ${after.signed - before.signed}); emulator: ${stats.accepted} logins accepted, ${stats.rejected.ExpiredToken} expired token refused and retried`,
-  )
-  const [rolledBack, reverted] = await db.migrate.rollback(undefined, true)
-  console.log(`rollback: batch ${rolledBack}, ${reverted.length} reverted`)
+  await run({ emu })
 } finally {
-  await db.destroy()
   await emu.stop()
 }
