@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { createTokenProvider, RdsIamError } from '@rds-iam/core'
 import pkg from '../package.json' with { type: 'json' }
 import { doctorCommand } from './doctor-command.js'
+import { urlCommand } from './url-command.js'
 
 /** Where the CLI writes; `process.stdout`/`process.stderr` in the bin, buffers in tests. */
 export interface CliIo {
@@ -23,6 +24,7 @@ const USAGE = `Usage: rds-iam <command> [options]
 
 Commands:
   token      Print an IAM auth token (like aws rds generate-db-auth-token)
+  url        Print a connection URL with a fresh token (psql, Prisma Migrate, db-migrate)
   doctor     Check region, credentials, token, DNS, TCP, TLS and login; explain each failure
   emulator   Run a local RDS IAM endpoint (rds-iam emulator --help)
 
@@ -174,6 +176,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await emulatorCommand(rest, io)
       case 'doctor':
         return await doctorCommand(rest, io)
+      case 'url':
+        return await urlCommand(rest, io)
       case '--version':
       case '-v':
         io.stdout.write(`${pkg.version}\n`)
