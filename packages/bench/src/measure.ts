@@ -49,3 +49,48 @@ export function median(values: number[]): number {
 
 export const format = (n: number, digits = 1) =>
   n >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(digits)
+
+/** One subject of an interleaved comparison: `measure` runs once per round and returns its figure. */
+export type RoundSubject = () => Promise<number>
+
+/** The order `interleave` runs its subjects in: every subject once per round, A B C, A B C … */
+export function roundSchedule<K extends string>(keys: readonly K[], rounds: number): K[] {
+  const order: K[] = []
+  for (let r = 0; r < rounds; r++) order.push(...keys)
+  return order
+}
+
+/**
+ * Measures every subject once per round, in the same order each round, and returns each subject's
+ * samples and median. Machine noise (other processes, GC, CPU frequency) then lands on all subjects
+ * alike instead of on whichever happened to run during a busy second.
+ */
+export async function interleave<K extends string>(
+  rounds: number,
+  subjects: Record<K, RoundSubject>,
+): Promise<Record<K, { median: number; samples: number[] }>> {
+  const keys = Object.keys(subjects) as K[]
+  const samples = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>
+  for (const key of roundSchedule(keys, rounds)) samples[key].push(await subjects[key]())
+  return Object.fromEntries(
+    keys.map((k) => [k, { median: median(samples[k]), samples: samples[k] }]),
+  ) as Record<K, { median: number; samples: number[] }>
+}
+
+/** Ratio oriented so that > 1 is better: rates compare subject/baseline, times baseline/subject. */
+export function betterRatio(subject: number, baseline: number, kind: 'rate' | 'time'): number | null {
+  if (!(subject > 0) || !(baseline > 0)) return null
+  return kind === 'rate' ? subject / baseline : baseline / subject
+}
+
+/** Runs `op` one at a time until `durationMs` has passed; returns mean milliseconds per op. */
+export async function sequentialMs(durationMs: number, op: () => Promise<unknown>): Promise<number> {
+  let completed = 0
+  const start = performance.now()
+  const deadline = start + durationMs
+  while (performance.now() < deadline || completed === 0) {
+    await op()
+    completed++
+  }
+  return (performance.now() - start) / completed
+}
