@@ -71,6 +71,8 @@ export class MariaDbIamPool {
   #gaveUp: RdsIamError | undefined
   #gaveUpAt = 0
   #closed = false
+  // Sockets of logins in progress: end() closes them, so no login completes after the pool ended.
+  readonly #opening = new Set<Socket>()
 
   constructor(
     createPool: (config: Record<string, unknown>) => MariaDbPoolLike,
@@ -149,6 +151,7 @@ export class MariaDbIamPool {
   async end(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    for (const socket of this.#opening) setImmediate(() => socket.destroy())
     await this.#pool.end()
   }
 
@@ -183,6 +186,10 @@ export class MariaDbIamPool {
       )
       return
     }
+    if (this.#closed) {
+      callback(new Error('the pool is closed'))
+      return
+    }
     if (this.#gaveUp) {
       // Callers were told the login is refused; logging in again now would only add refusals.
       callback(this.#gaveUp)
@@ -193,12 +200,22 @@ export class MariaDbIamPool {
         const state: TlsState = { verified: tls === false }
         const socket = netConnect(Number(opts.port), String(opts.host))
         socket.setNoDelay(true)
+        this.#opening.add(socket)
+        const settled = () => this.#opening.delete(socket)
+        socket.once('close', settled)
         if (tls !== false) opts.ssl = guardTls(tls, state)
         Object.defineProperty(opts, 'password', {
           configurable: true,
           enumerable: false,
           get: () => {
-            if (state.verified) return token
+            if (this.#closed) {
+              setImmediate(() => socket.destroy())
+              return ''
+            }
+            if (state.verified) {
+              settled()
+              return token
+            }
             // Read during the handshake, after the TLS upgrade. For MariaDB servers the connector
             // turns certificate checks off and compares fingerprints only after the password was
             // sent; a token must not leave before the chain and the host name were verified.

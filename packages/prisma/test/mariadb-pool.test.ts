@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { inspect } from 'node:util'
 import { type Emulator, startEmulator } from '@rds-iam/emulator'
 import { selectedEngines, startHangupServer, TEST_URLS } from '@rds-iam/testkit'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
@@ -144,6 +145,51 @@ describe.runIf(selectedEngines(['mysql']).length > 0)('PrismaMariaDbIam against 
       expect(emu.stats().rejected.ExpiredToken).toBeGreaterThanOrEqual(1)
       expect(getTokenProvider(adapter)!.stats().signed).toBeGreaterThan(signed)
       for (const conn of [held, ...more]) await conn.release()
+    } finally {
+      await prisma.$disconnect()
+    }
+  })
+
+  test('connects over TLS and queries; one signing; no token in util.inspect (the spare counted)', async () => {
+    const adapter = new PrismaMariaDbIam(config({ connectionLimit: 2 }))
+    const prisma = new PrismaClient({ adapter })
+    try {
+      const before = emu.stats()
+      const rows = await prisma.$queryRawUnsafe<{ one: number }[]>('select 1 as one')
+      expect(Number(rows[0]?.one)).toBe(1)
+      expect(getTokenProvider(adapter)!.stats().signed).toBe(1)
+      const accepted = emu.stats().accepted - before.accepted
+      expect(accepted).toBeGreaterThanOrEqual(1)
+      expect(accepted).toBeLessThanOrEqual(2)
+      const held = await holdMariaDb(adapter)
+      const text = [
+        inspect(prisma, { depth: 6 }),
+        inspect(adapter, { depth: 8 }),
+        inspect(held, { depth: 8 }),
+      ].join('\n')
+      for (const marker of ['X-Amz-Signature', 'X-Amz-Credential', emu.credentials[0]!.secretAccessKey]) {
+        expect(text).not.toContain(marker)
+      }
+      await held.release()
+    } finally {
+      await prisma.$disconnect()
+    }
+  })
+
+  // Last in the file: a closed pool's spare may still be logging in when the next test starts.
+  test('many connections inside the cache window share one signing (the spare counted)', async () => {
+    const adapter = new PrismaMariaDbIam(config({ connectionLimit: 6 }))
+    const prisma = new PrismaClient({ adapter })
+    try {
+      const before = emu.stats()
+      const held = []
+      for (let i = 0; i < 5; i++) held.push(await holdMariaDb(adapter))
+      for (const conn of held) expect(await conn.query('select 1 as one')).toHaveLength(1)
+      expect(getTokenProvider(adapter)!.stats().signed).toBe(1)
+      // Five held connections plus at most the pool's one spare.
+      expect(emu.stats().accepted - before.accepted).toBeGreaterThanOrEqual(5)
+      expect(emu.stats().accepted - before.accepted).toBeLessThanOrEqual(6)
+      for (const conn of held) await conn.release()
     } finally {
       await prisma.$disconnect()
     }
