@@ -32,7 +32,8 @@ export function createConnection(config: IamConnectionOptions, injection: Mysql2
 
 /** mysql2's connection internals for its connect timer (same names in 3.9 and 3.2x). */
 interface ConnectTimerInternals {
-  stream?: { destroyed?: boolean }
+  stream?: { connecting?: boolean }
+  _closing?: boolean
   connectTimeout?: NodeJS.Timeout | null
   _handleTimeoutError?: () => void
   config?: { connectTimeout?: number }
@@ -55,7 +56,9 @@ function openDeferred(mysql: Mysql2ModuleLike, config: object): Connection {
     internals.connectTimeout = null
     preparing.then(() => {
       const ms = internals.config?.connectTimeout
-      if (internals.stream?.destroyed || !ms) return
+      // Not when the connection was ended or destroyed meanwhile: the timer would report an
+      // ETIMEDOUT 'error' on a connection its owner has let go of.
+      if (!ms || internals._closing || !internals.stream?.connecting) return
       internals.connectTimeout = setTimeout(() => onTimeout.call(connection), ms)
     })
   }

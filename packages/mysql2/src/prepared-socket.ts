@@ -37,7 +37,10 @@ export function preparedSocketFactory(options: PreparedSocketOptions): (args?: S
     const config = args?.config ?? {}
     const connect = () => {
       // mysql2 may have ended or destroyed the connection meanwhile; connect() would revive it.
-      if (socket.destroyed || socket.writableEnded) return
+      if (socket.destroyed || socket.writableEnded) {
+        socket.destroy()
+        return
+      }
       socket.once('connect', () => {
         socket.setNoDelay(true)
         if (config.enableKeepAlive) socket.setKeepAlive(true, config.keepAliveInitialDelay)

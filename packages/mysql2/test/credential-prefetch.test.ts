@@ -105,6 +105,28 @@ describe.each(VERSIONS)('%s: a hung credential source', (_label, mysql2, mysql2P
     expect(serverSaw()).toBe(before)
   })
 
+  test('callback createConnection destroyed while its token is prepared: no socket, no timer, no late error', async () => {
+    const before = serverSaw()
+    let answer!: () => void
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve
+    })
+    const slow = async () => {
+      await answered
+      return emu.credentials[0]!
+    }
+    const conn = createConnection({ ...config(), iam: { region: emu.region, credentials: slow } }, { mysql2 })
+    const errors: unknown[] = []
+    conn.on('error', (err) => errors.push(err))
+    conn.destroy()
+    answer()
+    // Lets the prepared token arrive and everything it schedules run.
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve))
+    expect((conn as unknown as { connectTimeout?: unknown }).connectTimeout ?? null).toBeNull()
+    expect(errors).toEqual([])
+    expect(serverSaw()).toBe(before)
+  })
+
   test('your own mysql2 pool from withIam → RDS_IAM_CREDENTIALS, no connection reached the server', async () => {
     const before = serverSaw()
     // With your own pool, mysql2's connect timer starts before the token is ready: keep it longer
