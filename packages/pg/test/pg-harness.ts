@@ -11,7 +11,7 @@ export function pgHarness(
     adapter: label,
     engines,
     capabilities,
-    async open(s, { max }): Promise<PoolHandle> {
+    async open(s, { max, acquireTimeoutMs }): Promise<PoolHandle> {
       const pool = createPool(
         {
           host: s.host,
@@ -21,7 +21,7 @@ export function pgHarness(
           ssl: s.ssl,
           iam: s.iam,
           max,
-          connectionTimeoutMillis: 5000,
+          connectionTimeoutMillis: acquireTimeoutMs ?? 5000,
         },
         { pg },
       )

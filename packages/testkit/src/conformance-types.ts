@@ -52,6 +52,18 @@ export interface PoolHandle {
   close(): Promise<void>
 }
 
+/** Pool sizing for {@link ConformanceHarness.open}. */
+export interface OpenOptions {
+  /** Pool size. */
+  max: number
+  /**
+   * How long a caller may wait for a pooled connection, where the driver or ORM has such a limit
+   * (default: the harness's own, a few seconds). The reliability suite oversubscribes pools on
+   * purpose and raises it, so a slow machine shows up in its figures, not as acquire timeouts.
+   */
+  acquireTimeoutMs?: number
+}
+
 /** What an adapter supplies to run the suite. */
 export interface ConformanceHarness {
   /** Shown in test names, e.g. `pg` or `mysql2/promise`. */
@@ -59,7 +71,7 @@ export interface ConformanceHarness {
   /** Engines this adapter supports; narrowed further by `RDS_IAM_TEST_ENGINES`. */
   engines: Engine[]
   /** Opens a pool; may throw synchronously-in-async (e.g. a typed config error). */
-  open(settings: ConnectionSettings, options: { max: number }): Promise<PoolHandle>
+  open(settings: ConnectionSettings, options: OpenOptions): Promise<PoolHandle>
   /**
    * Cases this adapter × engine cannot run, each with the reason (the only way a case is
    * skipped; shown as a skipped test named with the reason).

@@ -13,6 +13,7 @@ export type {
   ConnectionHandle,
   ConnectionSettings,
   Engine,
+  OpenOptions,
   PoolHandle,
   Row,
 } from './conformance-types.js'
