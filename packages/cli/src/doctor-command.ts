@@ -20,6 +20,7 @@ import {
   rdsNameOnCertificate,
 } from './login-diagnosis.js'
 import { probeTls, type TlsProbeResult } from './tls-probe.js'
+import { tokenTimes } from './token-times.js'
 
 /**
  * The checks `rds-iam doctor` runs, in order (the `name` of each {@link DoctorCheck}).
@@ -181,18 +182,6 @@ function isModuleMissing(err: unknown, id: string): boolean {
     typeof e.message === 'string' &&
     e.message.includes(id)
   )
-}
-
-function tokenTimes(token: string): { signedAt?: Date; expiresAt?: Date } {
-  const m = /[?&]X-Amz-Date=(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(token)
-  const exp = /[?&]X-Amz-Expires=(\d+)/.exec(token)
-  if (!m) return {}
-  const [, y, mo, d, h, mi, s] = m.map(Number) as number[]
-  const signedAt = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!))
-  return {
-    signedAt,
-    ...(exp ? { expiresAt: new Date(signedAt.getTime() + Number(exp[1]) * 1000) } : {}),
-  }
 }
 
 function isPrivateIPv4(ip: string): boolean {

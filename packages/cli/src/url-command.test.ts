@@ -8,6 +8,7 @@ import { rdsTls } from '@rds-iam/core'
 import { type Emulator, startEmulator, TokenVerifier } from '@rds-iam/emulator'
 import { requireService, TEST_URLS } from '@rds-iam/test-services'
 import mysql from 'mysql2/promise'
+import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { main } from './cli-main.js'
 import { bufferIo } from './test-support.js'
@@ -118,6 +119,7 @@ describe('rds-iam url: CA file and usage', () => {
     expect(new URL(r.out.trim()).searchParams.get('sslrootcert')).toBe(caPath)
     expect(await readFile(caPath, 'utf8')).toBe(`${rdsTls().ca.join('\n')}\n`)
     expect((await stat(join(dir, 'cache', 'rds-iam'))).mode & 0o777).toBe(0o700)
+    expect(r.err).toMatch(/accepted for new connections until \d{4}-\d\d-\d\dT/)
     expect(r.err).toContain(`CA file ${caPath}`)
     expect(r.err).not.toContain(passwordOf(r.out.trim()))
   })
@@ -240,6 +242,31 @@ describe.runIf(wanted.includes('postgres'))('postgres: rds-iam url → psql', ()
     const { stdout } = await psql(u)
     expect(stdout.trim()).toBe('1')
     expect(emu.stats().accepted).toBe(before + 1)
+  })
+
+  it('node-postgres takes the URL as connectionString (sslrootcert read, verify-full) and logs in', async (ctx) => {
+    if (!available) return ctx.skip()
+    const r = await url([
+      '--host',
+      'localhost',
+      '--port',
+      String(emu.port),
+      '--user',
+      'app_user',
+      '--engine',
+      'postgres',
+      '--region',
+      'us-east-1',
+      '--ca-file',
+      caFile,
+    ])
+    const client = new pg.Client({ connectionString: r.out.trim() })
+    await client.connect()
+    try {
+      expect((await client.query('select 1 as ok')).rows).toEqual([{ ok: 1 }])
+    } finally {
+      await client.end()
+    }
   })
 
   it("--format env: DATABASE_URL='…' sourced by a shell and used by psql", async (ctx) => {

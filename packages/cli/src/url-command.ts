@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createTokenProvider, type DatabaseEngine, rdsTls } from '@rds-iam/core'
 import type { CliIo } from './cli-main.js'
+import { tokenTimes } from './token-times.js'
 
 const DEFAULT_PORTS: Record<DatabaseEngine, number> = { postgres: 5432, mysql: 3306 }
 
@@ -251,7 +252,7 @@ export async function urlCommand(
     io.stdout.write(format === 'env' ? `DATABASE_URL='${url}'\n` : `${url}\n`)
     const target = provider.target
     io.stderr.write(
-      `rds-iam: token for ${user}@${target?.hostname ?? host}:${target?.port ?? port} valid for 15 minutes (new connections only); CA file ${caFile}${
+      `rds-iam: token for ${user}@${target?.hostname ?? host}:${target?.port ?? port} accepted for new connections until ${tokenTimes(token).expiresAt?.toISOString() ?? '15 minutes from now'}; CA file ${caFile}${
         tunnel && engine === 'mysql'
           ? `\nrds-iam: a MySQL URL cannot name ${signingHost} for the certificate check while connecting to ${host}; use a client option for the TLS server name`
           : ''
