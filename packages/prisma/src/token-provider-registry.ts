@@ -1,7 +1,11 @@
 import type { TokenProvider } from '@rds-iam/core'
 import type { ProviderHolder } from './internal-types.js'
 
-const holders = new WeakMap<object, ProviderHolder>()
+// On globalThis, so an adapter made by the CommonJS build is known to the ESM build and back.
+const REGISTRY = Symbol.for('rds-iam.prisma.providers.v1')
+const registry = globalThis as unknown as Record<symbol, WeakMap<object, ProviderHolder> | undefined>
+registry[REGISTRY] ??= new WeakMap<object, ProviderHolder>()
+const holders = registry[REGISTRY]
 
 /** @internal Remembers which provider serves an adapter factory. */
 export function rememberHolder(target: object, holder: ProviderHolder): void {
