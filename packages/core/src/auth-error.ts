@@ -7,9 +7,24 @@ const MYSQL_AUTH_ERRNOS = new Set([1045, 1698])
 // Prisma maps 28P01 → P1000 and 28000 → P1010.
 const PRISMA_AUTH_CODES = new Set(['P1000', 'P1010'])
 const PAM_MESSAGE = /PAM authentication failed/i
+// Aurora DSQL ("IAM authentication failed for user …", its troubleshooting guide) and RDS Proxy
+// for PostgreSQL ("IAM authentication failed for user …", "The IAM authentication failed for the
+// role …", "… because of too many competing requests"): neither documents the SQLSTATE, so the text
+// is matched too. https://docs.aws.amazon.com/aurora-dsql/latest/userguide/troubleshooting.html,
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.troubleshooting.html
+const IAM_FAILED_MESSAGE = /IAM authentication failed/i
 // RDS's pg_hba has `hostssl … +rds_iam … pam`: a plain-TCP login is refused with SQLSTATE 28000
-// too, but no token was even asked for, so a new token cannot help.
-const NO_ENCRYPTION_MESSAGE = /pg_hba\.conf rejects connection .*no encryption/i
+// too, but no token was even asked for, so a new token cannot help. RDS Proxy words it its own
+// way (PostgreSQL: "This RDS Proxy requires TLS connections.", "IAM authentication is allowed only
+// with SSL connections."; MySQL: ERROR 3159 with the same first text).
+const NO_ENCRYPTION_MESSAGE =
+  /pg_hba\.conf rejects connection .*no encryption|RDS Proxy requires TLS connections|IAM (?:authentication )?is allowed only with SSL connections/i
+// RDS Proxy's own capacity refusals (MaxConnectionsPercent reached, client-connection and rate
+// limits). They are not about the token: re-signing and retrying at once would only add load, so
+// they pass through to the caller untouched, whatever SQLSTATE or errno they carry. Texts from
+// the RDS Proxy troubleshooting guide (PostgreSQL and MySQL tables; MySQL: 1040, 9501).
+const PROXY_CAPACITY_MESSAGE =
+  /Timed-out waiting to acquire database connection|maximum number of client connections to the proxy exceeded|Rate of connection to proxy exceeded|Connections rate limit exceeded|Number simultaneous connections exceeded/i
 const MAX_DEPTH = 8
 const WRAPPER_KEYS = ['cause', 'parent', 'original'] as const
 
@@ -22,8 +37,30 @@ function isDirectAuthError(err: Record<string, unknown>): boolean {
     return true
   }
   if (typeof err.errno === 'number' && MYSQL_AUTH_ERRNOS.has(err.errno)) return true
-  if (typeof err.message === 'string' && PAM_MESSAGE.test(err.message)) return true
+  if (
+    typeof err.message === 'string' &&
+    (PAM_MESSAGE.test(err.message) || IAM_FAILED_MESSAGE.test(err.message))
+  )
+    return true
   return false
+}
+
+function isProxyCapacityRecord(err: Record<string, unknown>): boolean {
+  return typeof err.message === 'string' && PROXY_CAPACITY_MESSAGE.test(err.message)
+}
+
+/**
+ * True when RDS Proxy refused a connection for capacity (its `MaxConnectionsPercent` pool is
+ * exhausted: "Timed-out waiting to acquire database connection", or a client-connection / rate
+ * limit), also when wrapped. These are never authentication errors. Never true for an `RdsIamError`.
+ *
+ * @example
+ * ```ts
+ * if (isProxyCapacityError(err)) await backOff() // not a token problem
+ * ```
+ */
+export function isProxyCapacityError(err: unknown): boolean {
+  return findInChain(err, (rec) => (isProxyCapacityRecord(rec) ? 'match' : 'continue'))
 }
 
 function isTlsRefusalRecord(err: Record<string, unknown>): boolean {
@@ -66,8 +103,10 @@ function findInChain(
  *
  * Always false for an `RdsIamError` (and never looks inside one): `RDS_IAM_AUTH_FAILED` wraps the
  * driver's refusal as its `cause`, and retrying it again would multiply logins. Also false for
- * PostgreSQL's `pg_hba.conf rejects connection … no encryption`, a TLS refusal that no new
- * token can fix.
+ * PostgreSQL's `pg_hba.conf rejects connection … no encryption` (and RDS Proxy's "requires TLS"),
+ * a TLS refusal that no new token can fix, and for RDS Proxy's capacity refusals
+ * ({@link isProxyCapacityError}). Also true for Aurora DSQL's and RDS Proxy's
+ * "IAM authentication failed …" texts, whose SQLSTATE is not documented.
  *
  * @example
  * ```ts
@@ -76,7 +115,7 @@ function findInChain(
  */
 export function isAuthError(err: unknown): boolean {
   return findInChain(err, (rec) => {
-    if (isTlsRefusalRecord(rec)) return 'stop'
+    if (isTlsRefusalRecord(rec) || isProxyCapacityRecord(rec)) return 'stop'
     return isDirectAuthError(rec) ? 'match' : 'continue'
   })
 }

@@ -19,6 +19,7 @@ const DEFAULT_MAX_DELAY_MS = 2000
  * ```
  */
 export function authFailureHint(target: TokenTarget | undefined): string {
+  if (target?.service === 'dsql') return dsqlFailureHint(target)
   const user = target?.username ?? '<user>'
   const region = target?.region ?? '<region>'
   const grant = {
@@ -46,6 +47,31 @@ export function authFailureHint(target: TokenTarget | undefined): string {
     'the local clock is skewed (tokens are dated by it; sync with NTP)',
     `the region is wrong (signed for ${region}) or the credentials belong to another account`,
     'the connection is not using TLS (IAM users require it)',
+  )
+  return `check, in order: ${lines.map((l, i) => `(${i + 1}) ${l}`).join('; ')}`
+}
+
+/**
+ * Aurora DSQL's causes: no `rds_iam` grant and no DBUser; the role comes from the startup message
+ * and the IAM action depends on it (DSQL docs, "Authentication and authorization for Aurora DSQL").
+ */
+function dsqlFailureHint(target: TokenTarget): string {
+  const role = target.username
+  const region = target.region
+  const cluster = `arn:aws:dsql:${region}:<account>:cluster/${target.hostname.split('.')[0] ?? '<cluster-id>'}`
+  const lines =
+    role === 'admin'
+      ? [
+          `the IAM policy must allow dsql:DbConnectAdmin on ${cluster} (the role admin always needs DbConnectAdmin; new policies take a while to apply)`,
+        ]
+      : [
+          `the IAM policy must allow dsql:DbConnect on ${cluster}`,
+          `the role "${role}" must exist and be mapped to your IAM identity inside the database: as admin run \`CREATE ROLE "${role}" WITH LOGIN\` and \`AWS IAM GRANT "${role}" TO '<your IAM role ARN>'\``,
+        ]
+  lines.push(
+    `the token must be signed for the cluster endpoint the client reaches (${target.hostname}, no port); through a tunnel set iam.signingHostname`,
+    'the token has expired (iam.expiresInSeconds, or the credentials that signed it expired first) or the local clock is skewed (sync with NTP)',
+    `the region is wrong (signed for ${region}) or the credentials belong to another account`,
   )
   return `check, in order: ${lines.map((l, i) => `(${i + 1}) ${l}`).join('; ')}`
 }

@@ -17,8 +17,19 @@ export interface SignerModule {
   }) => { getAuthToken(): Promise<string> }
 }
 
+/** The part of `@aws-sdk/dsql-signer` we use. */
+export interface DsqlSignerModule {
+  DsqlSigner: new (config: {
+    hostname: string
+    region: string
+    credentials: AwsCredentials
+    expiresIn?: number
+  }) => { getDbConnectAuthToken(): Promise<string>; getDbConnectAdminAuthToken(): Promise<string> }
+}
+
 let credentialProviders: Promise<CredentialProvidersModule> | undefined
 let signerModule: Promise<SignerModule> | undefined
+let dsqlSignerModule: Promise<DsqlSignerModule> | undefined
 
 // Loaded on the first token, never at import: the SDK costs ~50 ms of cold start (DESIGN §8),
 // which serverless users pay on every cold invocation even when no IAM connection is made.
@@ -36,4 +47,12 @@ export function loadSigner(): Promise<SignerModule> {
     signerModule = undefined
   })
   return signerModule
+}
+
+export function loadDsqlSigner(): Promise<DsqlSignerModule> {
+  dsqlSignerModule ??= import('@aws-sdk/dsql-signer') as unknown as Promise<DsqlSignerModule>
+  dsqlSignerModule.catch(() => {
+    dsqlSignerModule = undefined
+  })
+  return dsqlSignerModule
 }

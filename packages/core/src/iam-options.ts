@@ -62,8 +62,22 @@ export interface IamOptions {
   profile?: string
   /** Sign for this host instead of the one connected to (SSH tunnel, local proxy). */
   signingHostname?: string
-  /** Sign for this port instead of the one connected to. */
+  /** Sign for this port instead of the one connected to (RDS only: DSQL tokens name no port). */
   signingPort?: number
+  /**
+   * Which AWS service the token is for: `'rds'` (RDS, Aurora, RDS Proxy: `rds-db:connect`) or
+   * `'dsql'` (Aurora DSQL: `dsql:DbConnectAdmin` for the role `admin`, `dsql:DbConnect` for any
+   * other role). Default: `'dsql'` when the signing host has DSQL's shape
+   * (`<cluster-id>.dsql.<region>.on.aws`), else `'rds'`. Set it for DSQL behind a host name that
+   * does not show it (a CNAME, a tunnel without `signingHostname`).
+   */
+  service?: IamService
+  /**
+   * Aurora DSQL only: how long a token is valid, 1–604 800 s (7 days); default 900. The cache keeps
+   * a token for this long (minus `refreshMarginSeconds`), never past the credentials' expiry. RDS
+   * tokens always live 900 s, so setting this for RDS is an error.
+   */
+  expiresInSeconds?: number
   /**
    * How long the credential source (IMDS, ECS, SSO, STS, your provider) may take before the
    * connection attempt fails with `RDS_IAM_CREDENTIALS`. Default 10 000 ms. The token is fetched
@@ -85,6 +99,19 @@ export interface IamOptions {
   logger?: IamLogger
 }
 
+/**
+ * The AWS service an IAM token is signed for: `'rds'` (service `rds-db`) or `'dsql'` (Aurora DSQL).
+ *
+ * @example
+ * ```ts
+ * const iam: IamOptions = { service: 'dsql', region: 'us-east-1' }
+ * ```
+ */
+export type IamService = 'rds' | 'dsql'
+
+/** Longest token lifetime Aurora DSQL accepts (7 days), per `@aws-sdk/dsql-signer`'s `expiresIn`. */
+export const DSQL_MAX_EXPIRES_IN_SECONDS = 604_800
+
 /** The value of the `iam` setting: `true` for every default, or options. */
 export type IamOption = true | IamOptions
 
@@ -94,6 +121,8 @@ const KNOWN_KEYS = new Set<string>([
   'profile',
   'signingHostname',
   'signingPort',
+  'service',
+  'expiresInSeconds',
   'credentialTimeoutMs',
   'refreshMarginSeconds',
   'retry',
@@ -223,6 +252,19 @@ export function normalizeIamOptions(iam: unknown): IamOptions {
   if (iam.signingPort !== undefined) {
     checkNumber('signingPort', iam.signingPort, 1, 65535, true)
     out.signingPort = iam.signingPort as number
+  }
+  if (iam.service !== undefined) {
+    if (iam.service !== 'rds' && iam.service !== 'dsql') {
+      throw invalid(
+        `iam.service must be 'rds' or 'dsql', got ${JSON.stringify(iam.service)}`,
+        "use iam.service: 'dsql' for Aurora DSQL, 'rds' (or leave it unset) for RDS, Aurora and RDS Proxy",
+      )
+    }
+    out.service = iam.service
+  }
+  if (iam.expiresInSeconds !== undefined) {
+    checkNumber('expiresInSeconds', iam.expiresInSeconds, 1, DSQL_MAX_EXPIRES_IN_SECONDS, true)
+    out.expiresInSeconds = iam.expiresInSeconds as number
   }
   if (iam.credentialTimeoutMs !== undefined) {
     checkNumber('credentialTimeoutMs', iam.credentialTimeoutMs, 1, 300_000, false)

@@ -1,4 +1,4 @@
-export { isAuthError } from './auth-error.js'
+export { isAuthError, isProxyCapacityError } from './auth-error.js'
 export { authFailureHint, withAuthRetry } from './auth-retry.js'
 export { type RdsIamErrorCode, RdsIamErrorCodes } from './codes.js'
 export type { ConnectionAuth, ConnectionAuthContext, ConnectionAuthInput } from './connection-auth.js'
@@ -9,9 +9,10 @@ export type {
   IamLogger,
   IamOption,
   IamOptions,
+  IamService,
   RetryPolicy,
 } from './iam-options.js'
-export { normalizeIamOptions } from './iam-options.js'
+export { DSQL_MAX_EXPIRES_IN_SECONDS, normalizeIamOptions } from './iam-options.js'
 export type { SignFn, SignRequest, TokenProviderHooks } from './internal-types.js'
 export { requirePeer } from './peer-dependency.js'
 export { DEFAULT_MAX_NEW_CONNECTIONS_PER_SECOND, throttleNewConnection } from './rate-limit.js'

@@ -1,15 +1,24 @@
-import type { AwsCredentials } from './iam-options.js'
+import type { AwsCredentials, IamService } from './iam-options.js'
 
-/** What a signer receives: everything a SigV4 `rds-db:connect` presign needs. */
+/**
+ * What a signer receives: everything a SigV4 `rds-db:connect` presign needs, or for Aurora DSQL
+ * (`service: 'dsql'`) a `DbConnectAdmin` / `DbConnect` presign (the port is not signed).
+ */
 export interface SignRequest {
   hostname: string
   port: number
   username: string
   region: string
   credentials: AwsCredentials
+  /** Absent means `'rds'` (so signers written before DSQL support keep working). */
+  service?: IamService
+  /** DSQL only: `DbConnectAdmin` for the role `admin`, else `DbConnect`. */
+  action?: 'DbConnectAdmin' | 'DbConnect'
+  /** DSQL only: the token's lifetime in seconds. */
+  expiresInSeconds?: number
 }
 
-/** Signs one token. The default loads `@aws-sdk/rds-signer` on first use. */
+/** Signs one token. The default loads `@aws-sdk/rds-signer` (or `@aws-sdk/dsql-signer`) on first use. */
 export type SignFn = (request: SignRequest) => Promise<string>
 
 /** One shared cache slot per signing host, port, user, region and credential source. */
@@ -17,7 +26,7 @@ export interface CacheEntry {
   token?: string
   /** X-Amz-Date of the cached token, ms since epoch. */
   signedAt: number
-  /** The instant the token stops working: min(X-Amz-Date + 900 s, credentials' expiration). */
+  /** The instant the token stops working: min(X-Amz-Date + lifetime (900 s for RDS), credentials' expiration). */
   hardExpiry: number
   inflight?: Promise<SignedToken>
   /** No background refresh starts before this instant (set after a failed one). */

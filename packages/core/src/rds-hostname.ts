@@ -9,6 +9,7 @@ export type RdsEndpointKind =
   | 'proxy'
   | 'shard-group'
   | 'global'
+  | 'dsql'
   | 'unknown'
 
 /** The result of {@link parseRdsHostname}. */
@@ -22,6 +23,10 @@ export interface RdsHostnameInfo {
 // (us-east-1, us-gov-west-1, cn-northwest-1, eusc-de-east-1). New regions need no release.
 const REGION_SHAPE = /^[a-z]{2,}(?:-[a-z]+)+-\d+$/
 const RDS_LABEL = /^rds(?:-fips)?$/
+// Aurora DSQL: <cluster-id>.dsql.<region>.on.aws (the documented shape; the id is 26 lowercase
+// alphanumerics today, but the shape is what matters, so any non-empty first label is accepted).
+// DSQL's FIPS endpoints are not documented at the time of writing: they are not guessed at.
+const DSQL_SUFFIX = /^(?:[a-z0-9-]+\.)+dsql\.([a-z]{2,}(?:-[a-z]+)+-\d+)\.on\.aws$/
 
 function kindOf(labels: string[]): RdsEndpointKind {
   const last = labels[labels.length - 1] ?? ''
@@ -38,14 +43,19 @@ function kindOf(labels: string[]): RdsEndpointKind {
  * Reads the region and endpoint kind from an RDS/Aurora hostname: instance, cluster (writer,
  * `-ro`, custom), proxy, Limitless shard group, `rds-fips`, China (both forms), GovCloud and other
  * partitions; case and a trailing dot do not matter. A Global Database writer endpoint names no region.
+ * Aurora DSQL endpoints (`<cluster-id>.dsql.<region>.on.aws`) are kind `'dsql'`.
  *
  * @example
  * ```ts
  * parseRdsHostname('db.cluster-abc.eu-west-1.rds.amazonaws.com') // { region: 'eu-west-1', kind: 'cluster' }
+ * parseRdsHostname('abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws') // { region: 'us-east-1', kind: 'dsql' }
  * ```
  */
 export function parseRdsHostname(host: string): RdsHostnameInfo {
-  const labels = String(host).trim().toLowerCase().replace(/\.$/, '').split('.')
+  const name = String(host).trim().toLowerCase().replace(/\.$/, '')
+  const dsql = DSQL_SUFFIX.exec(name)
+  if (dsql) return { region: dsql[1]!, kind: 'dsql' }
+  const labels = name.split('.')
   for (let i = 1; i < labels.length - 1; i++) {
     if (!RDS_LABEL.test(labels[i] ?? '')) continue
     const before = labels[i - 1] ?? ''

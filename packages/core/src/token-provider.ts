@@ -1,15 +1,17 @@
 import { inspect } from 'node:util'
-import { loadSigner } from './aws-sdk-loader.js'
+import { loadDsqlSigner, loadSigner } from './aws-sdk-loader.js'
 import { credentialSourceFor, resolveCredentials } from './credential-source.js'
-import { type IamLogger, type IamOptions, normalizeIamOptions } from './iam-options.js'
+import { type IamLogger, type IamOptions, type IamService, normalizeIamOptions } from './iam-options.js'
 import type { CacheEntry, SignedToken, SignFn, TokenProviderHooks } from './internal-types.js'
-import { resolveRegion } from './rds-hostname.js'
+import { parseRdsHostname, resolveRegion } from './rds-hostname.js'
 import { RdsIamError } from './rds-iam-error.js'
 import { sharedRegistry } from './shared-registry.js'
 
 // Defaults in one block; the reasons are in the README's "Design notes".
-/** RDS accepts a token for 900 s after its X-Amz-Date. */
-const TOKEN_LIFETIME_MS = 900_000
+/** RDS accepts a token for 900 s after its X-Amz-Date; DSQL's signer defaults to the same. */
+const TOKEN_LIFETIME_SECONDS = 900
+/** Aurora DSQL's role that needs `dsql:DbConnectAdmin`; every other role uses `dsql:DbConnect`. */
+const DSQL_ADMIN_ROLE = 'admin'
 /** Clock skew plus connect latency: a token handed out must still be valid when RDS checks it. */
 const DEFAULT_REFRESH_MARGIN_SECONDS = 60
 /** Refresh in the background once 2/3 of a token's life is gone (600 s of 900 s: the last 5 minutes). */
@@ -35,9 +37,11 @@ export type DatabaseEngine = 'postgres' | 'mysql'
 export interface TokenTarget {
   /** The engine the adapter talks to, when it said (`undefined`: hints cover both). */
   engine?: DatabaseEngine
+  /** `'dsql'` for Aurora DSQL tokens, `'rds'` (or absent) for RDS, Aurora and RDS Proxy. */
+  service?: IamService
   /** Host the token is signed for (`signingHostname` if set). */
   hostname: string
-  /** Port the token is signed for (`signingPort` if set). */
+  /** Port the token is signed for (`signingPort` if set); DSQL tokens do not include it. */
   port: number
   username: string
   region: string
@@ -81,7 +85,20 @@ export type TokenProviderOptions = {
   engine?: DatabaseEngine
 } & IamOptions
 
-const defaultSign: SignFn = async ({ hostname, port, username, region, credentials }) => {
+const defaultSign: SignFn = async (request) => {
+  const { hostname, port, username, region, credentials } = request
+  if (request.service === 'dsql') {
+    const { DsqlSigner } = await loadDsqlSigner()
+    const signer = new DsqlSigner({
+      hostname,
+      region,
+      credentials,
+      expiresIn: request.expiresInSeconds ?? TOKEN_LIFETIME_SECONDS,
+    })
+    return request.action === 'DbConnectAdmin'
+      ? signer.getDbConnectAdminAuthToken()
+      : signer.getDbConnectAuthToken()
+  }
   const { Signer } = await loadSigner()
   return new Signer({ hostname, port, username, region, credentials }).getAuthToken()
 }
@@ -135,14 +152,48 @@ export function createTokenProvider(
     hooks.credentialTimeoutMs ?? iam.credentialTimeoutMs ?? DEFAULT_CREDENTIAL_TIMEOUT_MS
   const registry = hooks.registry ?? sharedRegistry().tokens
   const logger: IamLogger | undefined = iam.logger
-  const marginMs = (iam.refreshMarginSeconds ?? DEFAULT_REFRESH_MARGIN_SECONDS) * 1000
 
   const signHost = (iam.signingHostname ?? hostname).trim().toLowerCase().replace(/\.$/, '')
   const signPort = iam.signingPort ?? port
+  const service: IamService = iam.service ?? (parseRdsHostname(signHost).kind === 'dsql' ? 'dsql' : 'rds')
+  if (service === 'rds' && iam.expiresInSeconds !== undefined) {
+    throw invalidOption(
+      'iam.expiresInSeconds is set, but RDS tokens always live 900 s',
+      "remove iam.expiresInSeconds, or set iam.service: 'dsql' if this is an Aurora DSQL endpoint",
+    )
+  }
+  if (service === 'dsql' && engine === 'mysql') {
+    throw invalidOption(
+      'Aurora DSQL speaks the PostgreSQL protocol only, but this is a MySQL connection',
+      'connect to DSQL with a PostgreSQL driver or adapter (pg, knex/sequelize/typeorm/prisma on postgres)',
+    )
+  }
+  const lifetimeSeconds = iam.expiresInSeconds ?? TOKEN_LIFETIME_SECONDS
+  // A short DSQL lifetime gets a proportionally short default margin, so its tokens are usable at all.
+  const marginSeconds =
+    iam.refreshMarginSeconds ?? Math.min(DEFAULT_REFRESH_MARGIN_SECONDS, Math.floor(lifetimeSeconds / 4))
+  if (marginSeconds >= lifetimeSeconds) {
+    throw invalidOption(
+      `iam.refreshMarginSeconds (${marginSeconds}) is not shorter than the token lifetime (${lifetimeSeconds} s)`,
+      'lower iam.refreshMarginSeconds or raise iam.expiresInSeconds',
+    )
+  }
+  const marginMs = marginSeconds * 1000
+  const lifetimeMs = lifetimeSeconds * 1000
+  const action =
+    service === 'dsql' ? (username === DSQL_ADMIN_ROLE ? 'DbConnectAdmin' : 'DbConnect') : undefined
   const region = resolveRegion(signHost, iam.region, hooks.env)
   const source = credentialSourceFor(iam.credentials, iam.profile)
-  const key = `${signHost}:${signPort}|${username}|${region}|${source.id}`
-  const who = `${username}@${signHost}:${signPort} (${region})`
+  // DSQL tokens name no port and no user, only the action: one token serves every port and every
+  // non-admin role of a cluster, but the key stays per user so stats and invalidate() stay per target.
+  const key =
+    service === 'dsql'
+      ? `dsql|${signHost}|${username}|${action}|${lifetimeSeconds}|${region}|${source.id}`
+      : `${signHost}:${signPort}|${username}|${region}|${source.id}`
+  const who =
+    service === 'dsql'
+      ? `role ${username}@${signHost} (Aurora DSQL, ${region})`
+      : `${username}@${signHost}:${signPort} (${region})`
 
   let entry = registry.get(key)
   if (!entry) {
@@ -175,12 +226,19 @@ export function createTokenProvider(
     }
     let token: string
     try {
-      token = await sign({ hostname: signHost, port: signPort, username, region, credentials: creds })
+      token = await sign({
+        hostname: signHost,
+        port: signPort,
+        username,
+        region,
+        credentials: creds,
+        ...(service === 'dsql' ? { service, action, expiresInSeconds: lifetimeSeconds } : {}),
+      })
     } catch (err) {
       throw new RdsIamError(
         'RDS_IAM_SIGNING_FAILED',
         `could not sign an IAM auth token for ${who}`,
-        'check that @aws-sdk/rds-signer is installed and the credentials are complete',
+        `check that ${service === 'dsql' ? '@aws-sdk/dsql-signer' : '@aws-sdk/rds-signer'} is installed and the credentials are complete`,
         { cause: err },
       )
     }
@@ -194,7 +252,7 @@ export function createTokenProvider(
     // The token's own X-Amz-Date is what RDS checks; the local clock may have moved while signing.
     const signedAt = readAmzDate(token) ?? started
     const credsEnd = creds.expiration ? creds.expiration.getTime() : Number.POSITIVE_INFINITY
-    const hardExpiry = Math.min(signedAt + TOKEN_LIFETIME_MS, credsEnd)
+    const hardExpiry = Math.min(signedAt + lifetimeMs, credsEnd)
     if (hardExpiry - marginMs <= now()) {
       logger?.warn(
         `rds-iam: the credentials signing for ${who} expire in ${Math.round((credsEnd - now()) / 1000)} s; tokens will be re-signed on every use until they are refreshed`,
@@ -263,6 +321,7 @@ export function createTokenProvider(
   }
   const target: TokenTarget = {
     ...(engine === 'postgres' || engine === 'mysql' ? { engine } : {}),
+    service,
     hostname: signHost,
     port: signPort,
     username,

@@ -118,3 +118,93 @@ export function verifyRdsToken(token: string, expect: VerifyExpectations): Verif
   }
   return { ok: true, params, hostPort }
 }
+
+export interface DsqlVerifyExpectations {
+  secretAccessKey: string
+  accessKeyId?: string
+  region?: string
+  /** Host the token must be signed for: DSQL signs the host alone, no port. */
+  host?: string
+  action?: 'DbConnectAdmin' | 'DbConnect'
+  sessionToken?: string
+  now?: number
+}
+
+/**
+ * The same SigV4 check for Aurora DSQL tokens, from the `@aws-sdk/dsql-signer` facts in DESIGN §5
+ * (service `dsql`, `Action=DbConnectAdmin|DbConnect`, no `DBUser`, host without port,
+ * `X-Amz-Expires` up to 604 800 s).
+ */
+export function verifyDsqlToken(token: string, expect: DsqlVerifyExpectations): VerifyResult {
+  const at = token.indexOf('/?')
+  const fail = (reason: string, params: Record<string, string> = {}, hostPort = ''): VerifyResult => ({
+    ok: false,
+    reason,
+    params,
+    hostPort,
+  })
+  if (at <= 0 || token.includes('://')) return fail('not host/?query')
+  const host = token.slice(0, at)
+  const pairs: [string, string][] = []
+  for (const part of token.slice(at + 2).split('&')) {
+    const eq = part.indexOf('=')
+    if (eq <= 0) return fail(`malformed parameter ${part.slice(0, 20)}`)
+    pairs.push([decodeURIComponent(part.slice(0, eq)), decodeURIComponent(part.slice(eq + 1))])
+  }
+  const params: Record<string, string> = Object.fromEntries(pairs)
+  if (Object.keys(params).length !== pairs.length) return fail('duplicate parameter', params, host)
+  for (const k of [
+    'Action',
+    'X-Amz-Algorithm',
+    'X-Amz-Credential',
+    'X-Amz-Date',
+    'X-Amz-Expires',
+    'X-Amz-SignedHeaders',
+    'X-Amz-Signature',
+  ]) {
+    if (!params[k]) return fail(`missing ${k}`, params, host)
+  }
+  if ('DBUser' in params) return fail('DSQL tokens carry no DBUser', params, host)
+  if (host.includes(':')) return fail('DSQL tokens are signed for the host without port', params, host)
+  if (params.Action !== 'DbConnectAdmin' && params.Action !== 'DbConnect')
+    return fail('bad Action', params, host)
+  if (expect.action && params.Action !== expect.action)
+    return fail(`Action is ${params.Action}`, params, host)
+  if (params['X-Amz-SignedHeaders'] !== 'host') return fail('signed headers must be host', params, host)
+  const [akid, day, region, service, terminator] = params['X-Amz-Credential']!.split('/') as string[]
+  if (service !== 'dsql' || terminator !== 'aws4_request') return fail('bad service in scope', params, host)
+  const amzDate = params['X-Amz-Date']!
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate)
+  if (!m || amzDate.slice(0, 8) !== day) return fail('bad X-Amz-Date', params, host)
+  if (expect.accessKeyId && akid !== expect.accessKeyId) return fail('unknown access key', params, host)
+  if (expect.region && region !== expect.region) return fail(`region ${region}`, params, host)
+  if (expect.host && host !== expect.host) return fail(`signed for ${host}`, params, host)
+  if (expect.sessionToken !== undefined && params['X-Amz-Security-Token'] !== expect.sessionToken)
+    return fail('session token mismatch', params, host)
+  const expires = Number(params['X-Amz-Expires'])
+  if (!(Number.isInteger(expires) && expires > 0 && expires <= 604_800))
+    return fail('bad X-Amz-Expires', params, host)
+  const signedAt = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)
+  if ((expect.now ?? Date.now()) > signedAt + expires * 1000) return fail('expired', params, host)
+  const canonicalQuery = pairs
+    .filter(([k]) => k !== 'X-Amz-Signature')
+    .map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`)
+    .sort()
+    .join('&')
+  const canonicalRequest = ['GET', '/', canonicalQuery, `host:${host}`, '', 'host', EMPTY_SHA256].join('\n')
+  const stringToSign = [
+    'AWS4-HMAC-SHA256',
+    amzDate,
+    `${day}/${region}/dsql/aws4_request`,
+    createHash('sha256').update(canonicalRequest, 'utf8').digest('hex'),
+  ].join('\n')
+  let key = hmac(`AWS4${expect.secretAccessKey}`, day!)
+  key = hmac(key, region!)
+  key = hmac(key, 'dsql')
+  key = hmac(key, 'aws4_request')
+  const expected = hmac(key, stringToSign)
+  const given = Buffer.from(params['X-Amz-Signature']!, 'hex')
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return fail('signature mismatch', params, host)
+  return { ok: true, params, hostPort: host }
+}
