@@ -4,11 +4,12 @@ import { createServer, type Server } from 'node:http'
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { requirePeer } from '@rds-iam/core'
 import { type Emulator, startEmulator } from '@rds-iam/emulator'
 import { requireService, TEST_URLS } from '@rds-iam/test-services'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { main } from './cli-main.js'
-import type { DoctorReport } from './doctor-command.js'
+import { type DoctorReport, runDoctor } from './doctor-command.js'
 import { bufferIo } from './test-support.js'
 
 // `rds-iam doctor` against the emulator in front of real PostgreSQL 15 and MariaDB 10.11, one
@@ -304,6 +305,36 @@ describe.each(ENGINES)('%s: rds-iam doctor against the emulator', (engine) => {
     expect(r.check('credentials').detail).toContain('expired at')
   })
 
+  it('driver or STS client not installed → login ✗ saying what to install; identity skipped with the package to add', async (ctx) => {
+    if (!available) return ctx.skip()
+    const driver = engine === 'postgres' ? 'pg' : 'mysql2'
+    const report = await runDoctor(
+      {
+        engine,
+        host: 'localhost',
+        port: emu.port,
+        user: 'app_user',
+        region: 'us-east-1',
+        ca: emu.ca,
+      },
+      {
+        // Real resolution failures of names that are not installed, standing in for a missing peer.
+        loadDriver: (_id, fix) => requirePeer(`${driver}-not-installed-here`, import.meta.url, fix),
+        loadSts: () => import('@aws-sdk/client-sts-not-installed-here' as string),
+      },
+    )
+    const login = report.checks.find((c) => c.name === 'login')
+    expect(login?.status).toBe('fail')
+    expect(login?.fix).toContain(`npm install ${driver}`)
+    const identity = report.checks.find((c) => c.name === 'identity')
+    expect(identity).toMatchObject({
+      status: 'skip',
+      detail: 'skipped: @aws-sdk/client-sts is not installed',
+    })
+    expect(identity?.fix).toContain('npm install @aws-sdk/client-sts')
+    expect(report.ok).toBe(false)
+  })
+
   it('tunnel trap: 127.0.0.1 without --signing-host → login ✗, the fix names the RDS host from the certificate', async (ctx) => {
     if (!available) return ctx.skip()
     const args = [
@@ -483,6 +514,52 @@ describe('rds-iam doctor without a database', () => {
     expect(r.check('credentials').fix).toContain('AWS_ACCESS_KEY_ID')
     expect(r.check('identity').status).toBe('skip')
     expect(r.check('token').status).toBe('skip')
+  })
+
+  it('--profile: the credentials file profile answers and is named as the source', async () => {
+    const file = join(dir, 'profile-credentials')
+    await writeFile(
+      file,
+      `[doctor-test]\naws_access_key_id = ${KEY.accessKeyId}\naws_secret_access_key = ${KEY.secretAccessKey}\n`,
+    )
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', file)
+    useKey(undefined)
+    const r = await doctorJson([
+      '--engine',
+      'postgres',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(closedPort),
+      '--user',
+      'u',
+      '--region',
+      'us-east-1',
+      '--profile',
+      'doctor-test',
+    ])
+    expect(r.check('credentials')).toMatchObject({ status: 'pass' })
+    expect(r.check('credentials').detail).toContain(
+      'shared credentials file (~/.aws/credentials) "doctor-test", via --profile doctor-test',
+    )
+    expect(r.check('token').status).toBe('pass')
+    expectNoSecrets(r.out)
+    const missing = await doctorJson([
+      '--engine',
+      'postgres',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(closedPort),
+      '--user',
+      'u',
+      '--region',
+      'us-east-1',
+      '--profile',
+      'no-such-profile',
+    ])
+    expect(missing.check('credentials').status).toBe('fail')
+    expect(missing.check('credentials').fix).toContain('profile "no-such-profile" exists')
   })
 
   it('no region anywhere → region ✗ with --region as the fix', async () => {

@@ -168,11 +168,13 @@ const SOURCE_LABELS: [string, string][] = [
 
 function sourceLabel(creds: AwsCredentials, o: DoctorOptions, env: NodeJS.ProcessEnv): string {
   const tracked = (creds as { $source?: Record<string, unknown> }).$source ?? {}
-  const found = SOURCE_LABELS.find(([key]) => key in tracked)?.[1]
-  const profile = o.profile ?? env.AWS_PROFILE
+  const found = SOURCE_LABELS.find(([key]) => key in tracked)
+  const profile = o.profile ?? env.AWS_PROFILE ?? 'default'
   const via = o.profile ? `--profile ${o.profile}` : 'the default credential chain'
-  const what = found ?? 'a provider of the chain'
-  return found?.includes('profile') && profile ? `${what} "${profile}", via ${via}` : `${what}, via ${via}`
+  const what = found?.[1] ?? 'a provider of the chain'
+  return found?.[0].startsWith('CREDENTIALS_PROFILE')
+    ? `${what} "${profile}", via ${via}`
+    : `${what}, via ${via}`
 }
 
 function isModuleMissing(err: unknown, id: string): boolean {
@@ -236,17 +238,27 @@ interface Session {
   close(): void
 }
 
+/** Testing seams of {@link runDoctor} (a missing optional peer), not a supported API. */
+export interface DoctorHooks {
+  /** Loads `pg` / `mysql2`; default: `requirePeer` from this package's location. */
+  loadDriver?: (id: 'pg' | 'mysql2', fix: string) => unknown
+  /** Loads `@aws-sdk/client-sts`; default: `import()`. */
+  loadSts?: () => Promise<unknown>
+}
+
+const defaultLoadDriver = (id: string, fix: string): unknown => requirePeer(id, import.meta.url, fix)
+
 async function loginPg(
   o: DoctorOptions & { port: number },
   token: string,
   ssl: object,
   timeoutMs: number,
+  load: NonNullable<DoctorHooks['loadDriver']>,
 ): Promise<Session> {
-  const pg = requirePeer<PgLike>(
+  const pg = load(
     'pg',
-    import.meta.url,
     'install pg next to @rds-iam/cli (npm install pg): doctor logs in with the real driver',
-  )
+  ) as PgLike
   const client = new pg.Client({
     host: o.host,
     port: o.port,
@@ -276,12 +288,12 @@ async function loginMysql(
   ca: string[],
   identity: string,
   timeoutMs: number,
+  load: NonNullable<DoctorHooks['loadDriver']>,
 ): Promise<Session> {
-  const mysql = requirePeer<Mysql2Like>(
+  const mysql = load(
     'mysql2',
-    import.meta.url,
     'install mysql2 next to @rds-iam/cli (npm install mysql2): doctor logs in with the real driver',
-  )
+  ) as Mysql2Like
   // mysql2 checks the certificate against `host`; through a tunnel that must be the signing host
   // while the socket goes to the tunnel, so the socket is opened here.
   const custom = identity.toLowerCase() !== o.host.toLowerCase()
@@ -389,7 +401,9 @@ function tlsCheck(
  * if (!report.ok) console.log(report.checks.filter((c) => c.status === 'fail'))
  * ```
  */
-export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {}): Promise<DoctorReport> {
+  const loadDriver = hooks.loadDriver ?? defaultLoadDriver
+  const loadSts = hooks.loadSts ?? (() => import('@aws-sdk/client-sts'))
   const env = options.env ?? process.env
   const o = { ...options, port: options.port ?? DEFAULT_PORTS[options.engine] }
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS
@@ -503,7 +517,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   } else {
     let sts: typeof import('@aws-sdk/client-sts') | undefined
     try {
-      sts = await import('@aws-sdk/client-sts')
+      sts = (await loadSts()) as typeof import('@aws-sdk/client-sts')
     } catch (err) {
       if (!isModuleMissing(err, '@aws-sdk/client-sts')) throw err
       add({
@@ -690,8 +704,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       })
       session =
         o.engine === 'postgres'
-          ? await loginPg(o, token, ssl as object, timeoutMs)
-          : await loginMysql(o, token, ca, identity, timeoutMs)
+          ? await loginPg(o, token, ssl as object, timeoutMs, loadDriver)
+          : await loginMysql(o, token, ca, identity, timeoutMs, loadDriver)
       add({
         name: 'login',
         status: 'pass',
