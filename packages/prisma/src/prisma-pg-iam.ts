@@ -91,7 +91,8 @@ export class PrismaPgIam implements PrismaDriverAdapterFactory {
       )
     }
     this.#pg = loadAdapterPg().pg
-    this.#config = { iam: true, ...(input as Record<string, unknown>) }
+    const fields = input as Record<string, unknown>
+    this.#config = { ...fields, iam: fields.iam ?? true }
     this.#options = { ...options }
     // Built now so a bad config fails at `new PrismaPgIam(...)`; pg opens nothing until a query.
     this.#pool = this.#newPool()
