@@ -11,7 +11,7 @@ import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { BENCH_USER, POOL_MAX, POOL_WORKERS, ROUNDS, SLOT_MS } from './bench-config.js'
 import type { EmulatorChild } from './emulator-child.js'
-import { betterRatio, format, interleave, sequentialMs, throughput } from './measure.js'
+import { betterRatio, format, interleave, pairedRatio, sequentialMs, throughput } from './measure.js'
 import type { BenchRow } from './report.js'
 
 type Engine = 'postgres' | 'mysql'
@@ -164,8 +164,8 @@ export async function awsWrapperBench(engine: Engine, emu: EmulatorChild): Promi
       aws: () => sequentialMs(SLOT_MS, s.connect.aws),
       plain: () => sequentialMs(SLOT_MS, s.connect.plain),
     })
-    const pooledRatio = betterRatio(pooled.ours.median, pooled.aws.median, 'rate')
-    const connectRatio = betterRatio(connect.ours.median, connect.aws.median, 'time')
+    const pooledRatio = pairedRatio(pooled.ours.samples, pooled.aws.samples, 'rate')
+    const connectRatio = pairedRatio(connect.ours.samples, connect.aws.samples, 'time')
     return [
       {
         name: `vs AWS wrapper (${engine}): pooled queries`,
@@ -183,7 +183,7 @@ export async function awsWrapperBench(engine: Engine, emu: EmulatorChild): Promi
         subjectValue: `${format(pooled.aws.median)} q/s`,
         baseline: `plain ${label.plain} pool, fixed token, same emulator`,
         baselineValue: `${format(pooled.plain.median)} q/s`,
-        ratio: betterRatio(pooled.aws.median, pooled.plain.median, 'rate'),
+        ratio: pairedRatio(pooled.aws.samples, pooled.plain.samples, 'rate'),
       },
       {
         name: `vs AWS wrapper (${engine}): sequential connect`,
@@ -201,7 +201,7 @@ export async function awsWrapperBench(engine: Engine, emu: EmulatorChild): Promi
         subjectValue: `${format(connect.aws.median, 2)} ms`,
         baseline: `plain ${label.plain} connection, fixed token, same emulator`,
         baselineValue: `${format(connect.plain.median, 2)} ms`,
-        ratio: betterRatio(connect.aws.median, connect.plain.median, 'time'),
+        ratio: pairedRatio(connect.aws.samples, connect.plain.samples, 'time'),
       },
     ]
   } finally {

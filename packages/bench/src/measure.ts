@@ -94,3 +94,17 @@ export async function sequentialMs(durationMs: number, op: () => Promise<unknown
   }
   return (performance.now() - start) / completed
 }
+
+/**
+ * The median of per-round ratios (`betterRatio` of round i's subject and baseline samples). Under a
+ * load that changes from second to second this is steadier than the ratio of two medians: each
+ * round's pair ran back to back, so both saw about the same machine.
+ */
+export function pairedRatio(subject: number[], baseline: number[], kind: 'rate' | 'time'): number | null {
+  const ratios: number[] = []
+  for (let i = 0; i < Math.min(subject.length, baseline.length); i++) {
+    const r = betterRatio(subject[i]!, baseline[i]!, kind)
+    if (r !== null) ratios.push(r)
+  }
+  return ratios.length ? median(ratios) : null
+}

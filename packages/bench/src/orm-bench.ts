@@ -13,7 +13,7 @@ import { QueryTypes, Sequelize, type Options as SequelizeOptions } from 'sequeli
 import { DataSource } from 'typeorm'
 import { BENCH_USER, POOL_MAX, POOL_WORKERS, ROUNDS, SLOT_MS } from './bench-config.js'
 import type { EmulatorChild } from './emulator-child.js'
-import { betterRatio, format, interleave, sequentialMs, throughput } from './measure.js'
+import { format, interleave, pairedRatio, sequentialMs, throughput } from './measure.js'
 import { loadPrismaClient } from './prisma-client.js'
 import type { BenchRow } from './report.js'
 
@@ -152,7 +152,7 @@ export async function ormBench(emu: EmulatorChild): Promise<BenchRow[]> {
         plain: () => sequentialMs(SLOT_MS, () => sides.plain.newConnection()),
       })
       const q = { iam: pooled.iam.median, plain: pooled.plain.median }
-      const qRatio = betterRatio(q.iam, q.plain, 'rate')
+      const qRatio = pairedRatio(pooled.iam.samples, pooled.plain.samples, 'rate')
       rows.push({
         name: 'ORM pooled queries',
         subject: `${p.label} (pool ${POOL_MAX}) \`select 1\``,
@@ -164,7 +164,7 @@ export async function ormBench(emu: EmulatorChild): Promise<BenchRow[]> {
         met: qRatio !== null && qRatio >= 0.98,
       })
       const ms = { iam: connect.iam.median, plain: connect.plain.median }
-      const cRatio = betterRatio(ms.iam, ms.plain, 'time')
+      const cRatio = pairedRatio(connect.iam.samples, connect.plain.samples, 'time')
       connectRows.push({
         name: 'ORM new connection (warm cache)',
         subject: `${p.label}: new connection + \`select 1\``,

@@ -1,23 +1,76 @@
 // `pnpm bench`: every figure is a ratio against a baseline measured in the same run, printed as
 // markdown and saved as JSON. Nothing here asserts a timing; goals are reported, not enforced.
 import os from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { awsWrapperBench, coldStormBench } from './aws-wrapper-bench.js'
+import { MYSQL_URL, PG_URL, ROUNDS, SLOT_MS } from './bench-config.js'
 import { mysqlConnectionBench, postgresConnectionBench } from './connection-bench.js'
+import { startEmulatorChild } from './emulator-child.js'
 import { importBench } from './import-bench.js'
+import { memoryBench } from './memory-bench.js'
+import { ormBench } from './orm-bench.js'
 import type { BenchRow } from './report.js'
 import { saveJson, toMarkdown } from './report.js'
 import { tokenBench } from './token-bench.js'
 
-const rows: BenchRow[] = []
-rows.push(...(await tokenBench()))
-rows.push(...importBench())
-rows.push(...(await postgresConnectionBench()))
-rows.push(...(await mysqlConnectionBench()))
+// The AWS wrapper's pool adds an 'error' listener to a pg/mysql2 client per checkout, so under load
+// Node warns about a listener leak on every client; count those instead of printing hundreds.
+let listenerWarnings = 0
+process.removeAllListeners('warning')
+process.on('warning', (warning) => {
+  if (warning.name === 'MaxListenersExceededWarning') listenerWarnings++
+  else console.warn(`${warning.name}: ${warning.message}`)
+})
 
+const started = performance.now()
+const loadBefore = os.loadavg()
+const step = async <T>(label: string, run: () => Promise<T> | T): Promise<T> => {
+  const t = performance.now()
+  const result = await run()
+  console.error(`bench: ${label} done in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+  return result
+}
+
+const rows: BenchRow[] = []
+rows.push(...(await step('token cache', tokenBench)))
+rows.push(...(await step('cold import', importBench)))
+rows.push(...(await step('postgres emulator and pg', postgresConnectionBench)))
+rows.push(...(await step('mysql emulator', mysqlConnectionBench)))
+
+const pgEmu = await startEmulatorChild('postgres', PG_URL)
+const mysqlEmu = await startEmulatorChild('mysql', MYSQL_URL)
+try {
+  rows.push(...(await step('ORM adapters', () => ormBench(pgEmu))))
+  rows.push(...(await step('AWS wrapper (postgres)', () => awsWrapperBench('postgres', pgEmu))))
+  rows.push(await step('cold storm', () => coldStormBench(pgEmu)))
+  rows.push(...(await step('AWS wrapper (mysql)', () => awsWrapperBench('mysql', mysqlEmu))))
+  rows.push(...(await step('memory', () => memoryBench(pgEmu, mysqlEmu))))
+} finally {
+  await Promise.all([pgEmu.stop(), mysqlEmu.stop()])
+}
+
+const cpus = os.cpus()
 const meta = {
   date: new Date().toISOString(),
   node: process.version,
-  cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
+  cpus: `${cpus.length} × ${cpus[0]?.model ?? 'unknown'}`,
+  memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+  // Other work on the machine: 1-minute load average before and after the run (2 cores = 2.0 busy).
+  loadAverage: { before: Number(loadBefore[0]!.toFixed(2)), after: Number(os.loadavg()[0]!.toFixed(2)) },
+  rounds: ROUNDS,
+  slotMs: SLOT_MS,
+  durationSeconds: Math.round((performance.now() - started) / 1000),
+  awsWrapperListenerWarnings: listenerWarnings,
 }
-console.log(`\n## rds-iam benchmarks (${meta.node}, ${meta.cpus})\n`)
+console.log(
+  `\n## rds-iam benchmarks (${meta.date.slice(0, 16).replace('T', ' ')} UTC, ${meta.node}, ${meta.cpus}, ${meta.memory}; load ${meta.loadAverage.before} → ${meta.loadAverage.after}; ${ROUNDS} rounds × ${SLOT_MS} ms; ${meta.durationSeconds} s)\n`,
+)
 console.log(toMarkdown(rows))
+if (listenerWarnings > 0) {
+  console.log(
+    `\n(aws-advanced-nodejs-wrapper: ${listenerWarnings} MaxListenersExceededWarning(s) during the run, counted, not printed)`,
+  )
+}
 console.log(`\nSaved ${saveJson(rows, meta)}`)
+// Results are saved: end here, so no leftover handle (a driver's idle timer, a wrapper's cache) keeps the run alive.
+process.exit(0)

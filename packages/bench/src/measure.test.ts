@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest'
+import { betterRatio, interleave, median, pairedRatio, roundSchedule } from './measure.js'
+import { toMarkdown } from './report.js'
+
+// Pure logic of the bench only: no timing is asserted anywhere.
+describe('round scheduling', () => {
+  it('runs every subject once per round, in the same order each round', () => {
+    expect(roundSchedule(['a', 'b', 'c'], 2)).toEqual(['a', 'b', 'c', 'a', 'b', 'c'])
+    expect(roundSchedule(['a'], 0)).toEqual([])
+  })
+
+  it('interleave calls subjects A B A B and keeps their samples in round order', async () => {
+    const calls: string[] = []
+    let n = 0
+    const result = await interleave(3, {
+      a: async () => {
+        calls.push('a')
+        return ++n
+      },
+      b: async () => {
+        calls.push('b')
+        return ++n * 10
+      },
+    })
+    expect(calls).toEqual(['a', 'b', 'a', 'b', 'a', 'b'])
+    expect(result.a.samples).toEqual([1, 3, 5])
+    expect(result.b.samples).toEqual([20, 40, 60])
+    expect(result.a.median).toBe(3)
+    expect(result.b.median).toBe(40)
+  })
+})
+
+describe('ratios', () => {
+  it('median of odd and even counts', () => {
+    expect(median([3, 1, 2])).toBe(2)
+    expect(median([4, 1, 3, 2])).toBe(2.5)
+  })
+
+  it('orients rates and times so that > 1 is better', () => {
+    expect(betterRatio(200, 100, 'rate')).toBe(2)
+    expect(betterRatio(50, 100, 'time')).toBe(2)
+    expect(betterRatio(0, 100, 'rate')).toBeNull()
+    expect(betterRatio(1, Number.NaN, 'rate')).toBeNull()
+  })
+
+  it('pairs samples by round, so a busy round weighs on both sides of its own ratio only', () => {
+    // Round 2 ran on a loaded machine: both sides dropped, the pair's ratio did not.
+    const subject = [100, 10, 100]
+    const baseline = [100, 10, 50]
+    expect(pairedRatio(subject, baseline, 'rate')).toBe(1)
+    expect(pairedRatio([10, 20], [20, 40], 'time')).toBe(2)
+    expect(pairedRatio([], [], 'rate')).toBeNull()
+  })
+})
+
+describe('markdown table', () => {
+  it('prints ratio and goal marks, and a dash for rows without a ratio', () => {
+    const md = toMarkdown([
+      {
+        name: 'n',
+        subject: 's',
+        subjectValue: '1',
+        baseline: 'b',
+        baselineValue: '2',
+        ratio: 0.5,
+        goal: '≥ 1×',
+        met: false,
+      },
+      {
+        name: 'm',
+        subject: 's',
+        subjectValue: '1',
+        baseline: 'b',
+        baselineValue: '2',
+        ratio: null,
+        goal: 'report',
+      },
+    ])
+    expect(md.split('\n')).toEqual([
+      '| benchmark | subject | value | baseline | value | ratio | goal |',
+      '| --- | --- | ---: | --- | ---: | ---: | --- |',
+      '| n | s | 1 | b | 2 | 0.50× | ≥ 1× ❌ |',
+      '| m | s | 1 | b | 2 | — | report |',
+    ])
+  })
+})
