@@ -43,6 +43,8 @@ let closedPort: number
 let sts: Server
 let stsUrl: string
 let stsAnswer: 'identity' | 'invalid-key' = 'identity'
+/** Added to the Date header STS sends (simulates a local clock that is off). */
+let stsClockOffsetMs = 0
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rds-iam-doctor-'))
@@ -65,7 +67,10 @@ beforeAll(async () => {
         )
         return
       }
-      res.writeHead(200, { 'content-type': 'text/xml' })
+      res.writeHead(200, {
+        'content-type': 'text/xml',
+        date: new Date(Date.now() + stsClockOffsetMs).toUTCString(),
+      })
       res.end(
         '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/doctor</Arn><UserId>AIDADOCTOR</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></GetCallerIdentityResponse>',
       )
@@ -229,6 +234,22 @@ describe.each(ENGINES)('%s: rds-iam doctor against the emulator', (engine) => {
     })
     expect(r.check('login').status).toBe('fail')
     expect(r.check('login').fix).toContain('arn:aws:rds-db:eu-west-1:123456789012:dbuser:')
+  })
+
+  it('a local clock an hour off AWS (STS Date header) → token ✗ naming the skew', async (ctx) => {
+    if (!available) return ctx.skip()
+    vi.stubEnv('AWS_ENDPOINT_URL_STS', stsUrl)
+    stsAnswer = 'identity'
+    stsClockOffsetMs = -3_600_000
+    try {
+      const r = await doctorJson(base())
+      expect(r.code).toBe(1)
+      expect(r.check('token').status).toBe('fail')
+      expect(r.check('token').detail).toMatch(/the local clock is 3\d{3} s ahead of AWS/)
+      expect(r.check('token').fix).toContain('sync the clock')
+    } finally {
+      stsClockOffsetMs = 0
+    }
   })
 
   it('STS refuses the key → identity ✗ naming the key by its last 4 characters', async (ctx) => {

@@ -93,6 +93,8 @@ export interface DoctorOptions {
 
 const DEFAULT_PORTS: Record<DatabaseEngine, number> = { postgres: 5432, mysql: 3306 }
 const DEFAULT_TIMEOUT_MS = 5000
+/** Beyond this the token is dated outside what RDS accepts (its future skew tolerance is ~5 minutes). */
+const MAX_CLOCK_SKEW_S = 300
 
 const DOCTOR_USAGE = `Usage: rds-iam doctor --host HOST --user USER --engine postgres|mysql [options]
 
@@ -512,6 +514,7 @@ export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {})
 
   // identity
   let account: string | undefined
+  let clockSkewMs: number | undefined
   if (!creds) {
     skip('identity', 'no credentials')
   } else {
@@ -529,6 +532,17 @@ export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {})
     }
     if (sts) {
       const client = new sts.STSClient({ region: region ?? 'us-east-1', credentials: creds, maxAttempts: 1 })
+      // AWS's Date header tells how far off the local clock is, which dates every token.
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const out = await next(args)
+          const headers = (out.response as { headers?: Record<string, string> } | undefined)?.headers
+          const date = headers?.date ? Date.parse(headers.date) : Number.NaN
+          if (!Number.isNaN(date)) clockSkewMs = Date.now() - date
+          return out
+        },
+        { step: 'deserialize', name: 'rdsIamDoctorClock' },
+      )
       try {
         const who = await withTimeout(
           client.send(new sts.GetCallerIdentityCommand({}), { abortSignal: AbortSignal.timeout(timeoutMs) }),
@@ -544,6 +558,10 @@ export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {})
             InvalidClientTokenId: `AWS does not know access key ${keyTail(creds.accessKeyId)} (deleted, deactivated, or from another partition): use current credentials`,
             SignatureDoesNotMatch: `the secret key does not belong to access key ${keyTail(creds.accessKeyId)}: fix AWS_SECRET_ACCESS_KEY or the profile`,
             ExpiredToken: 'the session credentials expired: refresh them (aws sso login, re-assume the role)',
+          }
+          if (/signature expired|request has expired/i.test(e.message ?? '')) {
+            fixes[e.name ?? ''] =
+              'AWS says the request is dated outside its window: the local clock is wrong (sync with NTP: timedatectl set-ntp true); RDS refuses tokens from it the same way'
           }
           add({
             name: 'identity',
@@ -583,11 +601,22 @@ export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {})
       })
       token = await provider.getToken()
       const { expiresAt } = tokenTimes(token)
-      add({
-        name: 'token',
-        status: 'pass',
-        detail: `${token.length} characters, signed for ${o.user}@${signingHost}:${signingPort} in ${region}${expiresAt ? `, valid until ${expiresAt.toISOString()}` : ''} (not printed)`,
-      })
+      const detail = `${token.length} characters, signed for ${o.user}@${signingHost}:${signingPort} in ${region}${expiresAt ? `, valid until ${expiresAt.toISOString()}` : ''} (not printed)`
+      const skewS = clockSkewMs === undefined ? undefined : Math.round(clockSkewMs / 1000)
+      if (skewS !== undefined && Math.abs(skewS) > MAX_CLOCK_SKEW_S) {
+        add({
+          name: 'token',
+          status: 'fail',
+          detail: `${detail}; but the local clock is ${Math.abs(skewS)} s ${skewS > 0 ? 'ahead of' : 'behind'} AWS (STS's Date header)`,
+          fix: `tokens are dated by the local clock and RDS refuses them ${skewS > 0 ? 'from the future' : 'when older than 15 minutes'}: sync the clock (timedatectl set-ntp true, or your platform's NTP)`,
+        })
+      } else {
+        add({
+          name: 'token',
+          status: 'pass',
+          detail: `${detail}${skewS !== undefined ? `; local clock within ${Math.abs(skewS)} s of AWS` : ''}`,
+        })
+      }
     } catch (err) {
       add({
         name: 'token',
