@@ -84,3 +84,21 @@ describe('markdown table', () => {
     ])
   })
 })
+
+describe('PostgreSQL wire messages of the minimal front-only client', () => {
+  it('StartupMessage: length, protocol 3.0, then user and database as C strings', async () => {
+    const { startupMessage } = await import('./connection-bench.js')
+    const msg = startupMessage('u', 'db')
+    expect(msg.readInt32BE(0)).toBe(msg.length)
+    expect(msg.readInt32BE(4)).toBe(196608)
+    expect(msg.subarray(8).toString()).toBe('user\0u\0database\0db\0\0')
+  })
+
+  it("PasswordMessage: 'p', a length that excludes the type byte, the password as a C string", async () => {
+    const { passwordMessage } = await import('./connection-bench.js')
+    const msg = passwordMessage('tok')
+    expect(msg.subarray(0, 1).toString()).toBe('p')
+    expect(msg.readInt32BE(1)).toBe(msg.length - 1)
+    expect(msg.subarray(5).toString()).toBe('tok\0')
+  })
+})
