@@ -516,6 +516,36 @@ describe('rds-iam doctor without a database', () => {
     expect(r.check('login').status).toBe('skip')
   })
 
+  it('a MySQL server that blocked this host (errno 1129 before the handshake) → tls ✗ with FLUSH HOSTS', async () => {
+    const blocked = createTcpServer((socket) => {
+      const message = Buffer.from("Host '127.0.0.1' is blocked because of many connection errors")
+      const payload = Buffer.concat([Buffer.from([0xff, 0x69, 0x04]), message])
+      const head = Buffer.from([payload.length & 0xff, (payload.length >> 8) & 0xff, 0, 0])
+      socket.end(Buffer.concat([head, payload]))
+    })
+    await new Promise<void>((r) => blocked.listen(0, '127.0.0.1', r))
+    try {
+      const port = (blocked.address() as { port: number }).port
+      const r = await doctorJson([
+        '--engine',
+        'mysql',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--user',
+        'u',
+        '--region',
+        'us-east-1',
+      ])
+      expect(r.check('tls').status).toBe('fail')
+      expect(r.check('tls').detail).toContain('is blocked because of many connection errors (errno 1129)')
+      expect(r.check('tls').fix).toContain('FLUSH HOSTS')
+    } finally {
+      await new Promise((r) => blocked.close(r))
+    }
+  })
+
   it('no credentials → credentials ✗ and the token skipped', async () => {
     useKey(undefined)
     const r = await doctorJson([

@@ -701,7 +701,11 @@ export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {})
         name: 'tls',
         status: 'fail',
         detail: `TLS handshake with ${o.host}:${o.port} failed: ${errMessage(err)}`,
-        fix: `check that ${o.host}:${o.port} is a ${o.engine} server (--engine) and that nothing between intercepts TLS`,
+        fix: /errno 1129/.test(errMessage(err))
+          ? 'MySQL blocked this host after too many interrupted connections: run FLUSH HOSTS (MySQL 8.0.23+: TRUNCATE TABLE performance_schema.host_cache) or raise max_connect_errors'
+          : /errno 1040/.test(errMessage(err))
+            ? 'the server has no free connection slots: close idle connections or raise max_connections'
+            : `check that ${o.host}:${o.port} is a ${o.engine} server (--engine) and that nothing between intercepts TLS`,
       })
     }
   }

@@ -99,6 +99,15 @@ describe('diagnoseLoginError', () => {
     )
   })
 
+  it('a certificate error from the driver is reported as a TLS mismatch, not a token problem', () => {
+    const d = diagnoseLoginError(
+      { code: 'ERR_TLS_CERT_ALTNAME_INVALID', message: "Hostname/IP does not match certificate's altnames" },
+      pgCtx,
+    )
+    expect(d.fix).toContain('the driver rejected the server certificate')
+    expect(d.fix).not.toContain('rds_iam')
+  })
+
   it('a wildcard certificate name is not offered as a signing host; a concrete RDS name is', () => {
     expect(rdsNameOnCertificate(['*.abc123.eu-west-1.rds.amazonaws.com'])).toBeUndefined()
     expect(rdsNameOnCertificate(['localhost', 'db.abc123.eu-west-1.rds.amazonaws.com'])).toBe(

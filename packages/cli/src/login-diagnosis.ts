@@ -168,6 +168,16 @@ export function diagnoseLoginError(err: unknown, ctx: LoginContext): LoginDiagno
     }
   }
   if (
+    /certificate|self[- ]signed|Hostname\/IP does not match|unable to verify/i.test(message) ||
+    (code?.startsWith('ERR_TLS_') ?? false) ||
+    code === 'HANDSHAKE_SSL_ERROR'
+  ) {
+    return {
+      detail,
+      fix: 'the driver rejected the server certificate although the TLS check accepted it: the TLS options the driver got differ from the check (report this with the detail above); the token was not accepted by anyone',
+    }
+  }
+  if (
     code === 'ECONNRESET' ||
     /terminated unexpectedly|closed the connection|PROTOCOL_CONNECTION_LOST/i.test(message)
   ) {
