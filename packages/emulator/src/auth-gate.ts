@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net'
-import type { AuthGate, LoginAttempt, LoginVerdict, RejectReason } from './internal-types.js'
+import type { AuthGate, LoginAttempt, LoginVerdict, ProxyRefusal, RejectReason } from './internal-types.js'
 import type { TokenVerifier } from './token-verifier.js'
 
 /** Outcome counters of an emulator; `open` counts relayed (authenticated) connections still open. */
@@ -9,6 +9,8 @@ export interface EmulatorStats {
   open: number
   /** Connections that ended before a verdict: garbage, oversize packets, TLS failures, timeouts, no TLS. */
   protocolErrors: number
+  /** Logins refused by the `proxyRefuseNext` fault (RDS Proxy capacity refusals); always 0 without `proxy`. */
+  proxyRefused: number
 }
 
 /** Failure injection, shared by both wire fronts. Every fault lasts until changed or `reset()`. */
@@ -23,6 +25,12 @@ export interface EmulatorFaults {
   throttle(perSecond: number | null): void
   /** Destroys every open relayed connection, client and upstream side, as a failover would. */
   dropConnections(): void
+  /**
+   * `proxy: true` only: the next `n` logins are refused by the proxy itself, before their token is
+   * looked at, with RDS Proxy's documented text for `kind` (default `'borrow-timeout'`, the
+   * `MaxConnectionsPercent` pool exhausted). Throws without `proxy`.
+   */
+  proxyRefuseNext(n: number, kind?: ProxyRefusal): void
   /** Clears every fault (counters are kept). */
   reset(): void
 }
@@ -42,6 +50,8 @@ export interface EmulatorAuthGate extends AuthGate {
 export interface AuthGateOptions {
   verifier: Pick<TokenVerifier, 'verify'>
   log?: ((line: string) => void) | undefined
+  /** Standing in for RDS Proxy: enables the `proxyRefuseNext` fault. */
+  proxy?: boolean
   now?: () => number
 }
 
@@ -61,6 +71,9 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
   }
   let accepted = 0
   let protocolErrors = 0
+  let proxyRefused = 0
+  let proxyRemaining = 0
+  let proxyKind: ProxyRefusal = 'borrow-timeout'
   /** Client socket → its upstream sockets. */
   const connections = new Map<Socket, Set<Socket>>()
   /** Latency-fault delays in progress: their timers and how to end them early. */
@@ -111,6 +124,14 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
         )
         await delay(latencyMs)
         if (closed) return stopping
+      }
+      if (proxyRemaining > 0) {
+        proxyRemaining -= 1
+        proxyRefused += 1
+        log(
+          `${attempt.engine}: RDS Proxy refused user ${quote(attempt.user)} from ${attempt.remoteAddress}: ${proxyKind} (proxyRefuseNext fault)`,
+        )
+        return { ok: false, proxyRefusal: proxyKind }
       }
       const t = now()
       if (throttlePerSecond !== null) {
@@ -167,7 +188,7 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
     log,
 
     stats() {
-      return { accepted, rejected: { ...rejected }, open: connections.size, protocolErrors }
+      return { accepted, rejected: { ...rejected }, open: connections.size, protocolErrors, proxyRefused }
     },
 
     async settle() {
@@ -201,7 +222,20 @@ export function createAuthGate(options: AuthGateOptions): EmulatorAuthGate {
           for (const u of upstreams) u.destroy()
         }
       },
+      proxyRefuseNext(n, kind = 'borrow-timeout') {
+        if (options.proxy !== true) {
+          throw new TypeError('faults.proxyRefuseNext() needs an emulator started with proxy: true')
+        }
+        if (kind !== 'borrow-timeout' && kind !== 'client-limit') {
+          throw new TypeError(
+            `faults.proxyRefuseNext(): kind must be 'borrow-timeout' or 'client-limit', got ${String(kind)}`,
+          )
+        }
+        proxyRemaining = checkCount('proxyRefuseNext', n)
+        proxyKind = kind
+      },
       reset() {
+        proxyRemaining = 0
         rejectRemaining = 0
         maxTokenAgeSeconds = null
         latencyMs = 0

@@ -12,20 +12,26 @@ export interface EmulatorCommandIo {
   signal?: AbortSignal
 }
 
-const USAGE = `Usage: rds-iam emulator --engine postgres|mysql [options]
+const USAGE = `Usage: rds-iam emulator --engine postgres|mysql|dsql [options]
 
 Runs a local RDS IAM endpoint: clients must use TLS and an IAM token as the password,
 exactly as on RDS. Verified sessions are relayed to the upstream database.
 
 Options:
-  --engine postgres|mysql  Wire protocol to serve (required)
+  --engine postgres|mysql|dsql
+                           Wire protocol to serve (required); dsql: Aurora DSQL tokens
+                           (admin → DbConnectAdmin, other roles → DbConnect) on the
+                           PostgreSQL protocol
+  --proxy                  Stand in for RDS Proxy (postgres, mysql): TLS mandatory,
+                           RDS Proxy's documented refusal texts
   --port N                 Port to listen on (default: a free port)
   --upstream URL           postgres://user:pass@host:port/db or mysql://user:pass@host:port/db
                            (postgres default: an embedded PGlite; mysql default:
                            mysql://root@127.0.0.1:3306/test)
   --region R               Region tokens must be signed for (default: us-east-1)
   --endpoint HOST:PORT     host:port tokens must be signed for (default: localhost:<port>);
-                           e.g. the RDS endpoint, to test a tunnel (signingHostname)
+                           e.g. the RDS endpoint, to test a tunnel (signingHostname);
+                           dsql: the cluster host, no port (e.g. abc.dsql.us-east-1.on.aws)
   --ca-file PATH           Where to write the CA certificate (default: a temporary directory)
   --help                   Show this help
 `
@@ -51,6 +57,7 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorCommandIo):
     region?: string
     endpoint?: string
     'ca-file'?: string
+    proxy?: boolean
     help?: boolean
   }
   try {
@@ -63,6 +70,7 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorCommandIo):
         region: { type: 'string' },
         endpoint: { type: 'string' },
         'ca-file': { type: 'string' },
+        proxy: { type: 'boolean' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -77,8 +85,14 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorCommandIo):
     return EXIT.OK
   }
   const engine = values.engine
-  if (engine !== 'postgres' && engine !== 'mysql') {
-    io.stderr.write(`rds-iam emulator: --engine must be postgres or mysql\n\n${USAGE}`)
+  if (engine !== 'postgres' && engine !== 'mysql' && engine !== 'dsql') {
+    io.stderr.write(`rds-iam emulator: --engine must be postgres, mysql or dsql\n\n${USAGE}`)
+    return EXIT.USAGE
+  }
+  if (values.proxy === true && engine === 'dsql') {
+    io.stderr.write(
+      'rds-iam emulator: --proxy works with --engine postgres or mysql (RDS Proxy does not front DSQL)\n',
+    )
     return EXIT.USAGE
   }
   let port: number | undefined
@@ -89,7 +103,17 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorCommandIo):
       return EXIT.USAGE
     }
   }
-  if (values.endpoint !== undefined && !isEndpoint(values.endpoint)) {
+  if (
+    values.endpoint !== undefined &&
+    engine === 'dsql' &&
+    !/^[^:\s/]+(?::\d{1,5})?$/.test(values.endpoint)
+  ) {
+    io.stderr.write(
+      `rds-iam emulator: --endpoint for dsql is the cluster host (e.g. abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws), got ${values.endpoint}\n`,
+    )
+    return EXIT.USAGE
+  }
+  if (values.endpoint !== undefined && engine !== 'dsql' && !isEndpoint(values.endpoint)) {
     io.stderr.write(
       `rds-iam emulator: --endpoint must be host:port (e.g. mydb.abc123.eu-west-1.rds.amazonaws.com:5432), got ${values.endpoint}\n`,
     )
@@ -101,6 +125,7 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorCommandIo):
   try {
     emulator = await startEmulator({
       engine,
+      ...(values.proxy === true ? { proxy: true } : {}),
       ...(port === undefined ? {} : { port }),
       ...(values.upstream === undefined ? {} : { upstream: values.upstream }),
       ...(values.region === undefined ? {} : { region: values.region }),
@@ -130,7 +155,7 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorCommandIo):
     return EXIT.FAILURE
   }
 
-  io.stdout.write(describe(emulator, engine, values.upstream, caFile))
+  io.stdout.write(describe(emulator, engine, values.upstream, caFile, values.proxy === true))
   await waitForStop(io.signal)
   io.stdout.write('rds-iam emulator: stopping\n')
   await emulator.stop()
@@ -140,33 +165,41 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorCommandIo):
 
 function describe(
   emu: Emulator,
-  engine: 'postgres' | 'mysql',
+  engine: 'postgres' | 'mysql' | 'dsql',
   upstream: string | undefined,
   caFile: string,
+  proxy: boolean,
 ): string {
   const key = emu.credentials[0]!
   const shownUpstream =
     upstream === undefined
-      ? engine === 'postgres'
+      ? engine !== 'mysql'
         ? 'embedded PGlite (every session runs as postgres)'
         : 'mysql://root@127.0.0.1:3306/test'
       : hidePassword(upstream)
   // Tokens are signed for the endpoint; clients connect to where the emulator listens (the same
   // place unless --endpoint names another, as through a tunnel).
-  const [signHost, signPort] = splitEndpoint(emu.endpoint)
-  const token = `$(rds-iam token --hostname ${signHost} --port ${signPort} --username app --region ${emu.region})`
+  const [signHost, signPort] =
+    engine === 'dsql' ? [emu.endpoint, String(emu.port)] : splitEndpoint(emu.endpoint)
+  const user = engine === 'dsql' ? 'admin' : 'app'
+  const token =
+    engine === 'dsql'
+      ? `$(rds-iam token --engine dsql --hostname ${signHost} --username admin --region ${emu.region})`
+      : `$(rds-iam token --hostname ${signHost} --port ${signPort} --username app --region ${emu.region})`
+  // psql checks the certificate against the name it connects to; the DSQL cluster host is on the
+  // certificate too, but it resolves nowhere locally, so psql is pointed at localhost.
   // MariaDB 10.x clients send mysql_clear_password over TLS without --enable-cleartext-plugin
   // (10.11 calls that option obsolete and warns); MySQL's own mysql client still needs it.
   const connect =
-    engine === 'postgres'
-      ? `PGPASSWORD="${token}" psql "host=${emu.host} port=${emu.port} user=app dbname=postgres sslmode=verify-full sslrootcert=${caFile}"`
+    engine !== 'mysql'
+      ? `PGPASSWORD="${token}" psql "host=${emu.host} port=${emu.port} user=${user} dbname=postgres sslmode=verify-full sslrootcert=${caFile}"`
       : `mariadb --host=${emu.host} --port=${emu.port} --user=app --password="${token}" --ssl --ssl-ca=${caFile} --ssl-verify-server-cert`
   const clientNote =
-    engine === 'postgres'
+    engine !== 'mysql'
       ? []
       : ["  (MySQL's mysql client: add --enable-cleartext-plugin; mysql2: authPlugins mysql_clear_password)"]
   return [
-    `rds-iam emulator (${engine}) is listening`,
+    `rds-iam emulator (${engine === 'dsql' ? 'Aurora DSQL' : engine}${proxy ? ', as RDS Proxy' : ''}) is listening`,
     `  listening on       ${emu.host}:${emu.port}`,
     `  endpoint           ${emu.endpoint}${emu.endpoint === `${emu.host}:${emu.port}` ? '' : ' (tokens are signed for this)'}`,
     `  region             ${emu.region}`,

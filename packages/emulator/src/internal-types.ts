@@ -12,7 +12,27 @@ export interface LoginAttempt {
   remoteAddress: string
 }
 
-export type LoginVerdict = { ok: true } | { ok: false; reason: RejectReason }
+/**
+ * RDS Proxy's own documented refusals, which are not about the token: `borrow-timeout` is its
+ * `MaxConnectionsPercent` pool exhausted ("Timed-out waiting to acquire database connection"),
+ * `client-limit` its client-connection limit ("The maximum number of client connections to the
+ * proxy exceeded …").
+ */
+export type ProxyRefusal = 'borrow-timeout' | 'client-limit'
+
+export type LoginVerdict =
+  | { ok: true }
+  | { ok: false; reason: RejectReason }
+  | { ok: false; proxyRefusal: ProxyRefusal }
+
+/**
+ * Which AWS endpoint a front presents: the service (RDS/Aurora, or Aurora DSQL on the PostgreSQL
+ * front) and whether it stands in for RDS Proxy; it picks the documented refusal texts.
+ */
+export interface FrontFlavor {
+  service: 'rds' | 'dsql'
+  proxy: boolean
+}
 
 /**
  * What both wire fronts share: token verification plus the faults and counters of the
@@ -40,4 +60,6 @@ export interface FrontContext {
   tls: { key: string; cert: string }
   /** Upstream URL (postgres://… or mysql://…); for postgres without one, the embedded PGlite URL. */
   upstream: string
+  /** Default `{ service: 'rds', proxy: false }`. */
+  flavor?: FrontFlavor
 }

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { inspect } from 'node:util'
 import { createAuthGate, type EmulatorFaults, type EmulatorStats } from './auth-gate.js'
 import { issueCertificates } from './certificates.js'
+import { DsqlTokenVerifier } from './dsql-token-verifier.js'
 import type { FrontContext } from './internal-types.js'
 import { createMysqlFront } from './mysql/mysql-front.js'
 import { createPostgresFront } from './postgres/postgres-front.js'
@@ -10,7 +11,28 @@ import { type EmulatorCredential, type EmulatorPolicyStatement, TokenVerifier } 
 
 /** Options of {@link startEmulator}; every field but `engine` is optional. */
 export interface EmulatorOptions {
-  engine: 'postgres' | 'mysql'
+  /**
+   * `'postgres'` / `'mysql'`: RDS and Aurora. `'dsql'`: Aurora DSQL on the PostgreSQL front
+   * (DSQL tokens: service `dsql`, `DbConnectAdmin` for `admin`, `DbConnect` for mapped roles).
+   */
+  engine: 'postgres' | 'mysql' | 'dsql'
+  /**
+   * Stand in for RDS Proxy in front of the engine (`postgres` or `mysql`): TLS is mandatory, tokens
+   * are signed for the proxy endpoint (`endpoint`), refusals use RDS Proxy's documented texts, and
+   * `faults.proxyRefuseNext()` simulates its capacity refusals. Default false.
+   */
+  proxy?: boolean
+  /**
+   * `engine: 'dsql'` only: access keys (`*` wildcards) allowed `dsql:DbConnectAdmin`, i.e. to log
+   * in as `admin`. Default: every known key.
+   */
+  admins?: string[]
+  /**
+   * `engine: 'dsql'` only: database roles (`*` wildcards) → the access keys mapped to them
+   * (`AWS IAM GRANT <role> TO '<arn>'`, plus `dsql:DbConnect`). Default: every key may use every
+   * non-admin role.
+   */
+  roles?: Record<string, string[]>
   /** Port to listen on; 0 (default) picks an ephemeral port. */
   port?: number
   /**
@@ -19,9 +41,13 @@ export interface EmulatorOptions {
    * for every session; otherwise the IAM user's own name.
    */
   upstream?: string
-  /** Region tokens must be signed for; default `us-east-1`. */
+  /** Region tokens must be signed for; default: the region of a DSQL `endpoint`, else `us-east-1`. */
   region?: string
-  /** `host:port` tokens must be signed for; default `localhost:<port>`. */
+  /**
+   * `host:port` tokens must be signed for; default `localhost:<port>`. For `engine: 'dsql'` the
+   * cluster host (`<id>.dsql.<region>.on.aws`; a `:port` is ignored, DSQL signs no port);
+   * default `localhost`. The server certificate also covers this host.
+   */
   endpoint?: string
   /** Known access keys; default one generated test key, returned as `credentials[0]`. */
   credentials?: EmulatorCredential[]
@@ -42,7 +68,7 @@ export interface Emulator {
   /** Host name clients should connect to (covered by the certificate). */
   host: string
   port: number
-  /** `host:port` tokens must be signed for. */
+  /** `host:port` tokens must be signed for; for `engine: 'dsql'` the cluster host alone. */
   endpoint: string
   region: string
   /** PEM of the generated CA; the server certificate covers localhost, 127.0.0.1 and ::1. */
@@ -52,6 +78,101 @@ export interface Emulator {
   faults: EmulatorFaults
   /** Closes the listener, every open connection and the embedded PGlite, if any. Idempotent. */
   stop(): Promise<void>
+}
+
+/** Raised by {@link startEmulator} for an option it does not know or cannot use; before anything starts. */
+export class EmulatorOptionsError extends TypeError {
+  override readonly name = 'EmulatorOptionsError'
+  readonly code = 'EMULATOR_INVALID_OPTIONS'
+  /** The option at fault. */
+  readonly option: string
+  /**
+   * @example
+   * ```ts
+   * throw new EmulatorOptionsError('proxi', 'unknown option proxi (did you mean proxy?)')
+   * ```
+   */
+  constructor(option: string, message: string) {
+    super(`startEmulator: ${message}`)
+    this.option = option
+  }
+}
+
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  'engine',
+  'proxy',
+  'admins',
+  'roles',
+  'port',
+  'upstream',
+  'region',
+  'endpoint',
+  'credentials',
+  'policy',
+  'skewSeconds',
+  'log',
+  'handshakeTimeoutMs',
+  'listenHost',
+])
+
+const DSQL_HOST = /^(?:[a-z0-9-]+\.)+dsql\.([a-z]{2,}(?:-[a-z]+)+-\d+)\.on\.aws$/i
+
+function checkOptions(options: EmulatorOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new EmulatorOptionsError('options', "pass an options object, e.g. { engine: 'postgres' }")
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new EmulatorOptionsError(
+        key,
+        `unknown option ${key}; known options: ${[...KNOWN_OPTIONS].join(', ')}`,
+      )
+    }
+  }
+  if (options.engine !== 'postgres' && options.engine !== 'mysql' && options.engine !== 'dsql') {
+    throw new EmulatorOptionsError(
+      'engine',
+      `engine must be 'postgres', 'mysql' or 'dsql', got ${String(options.engine)}`,
+    )
+  }
+  if (options.proxy !== undefined && typeof options.proxy !== 'boolean') {
+    throw new EmulatorOptionsError('proxy', 'proxy must be a boolean')
+  }
+  if (options.proxy === true && options.engine === 'dsql') {
+    throw new EmulatorOptionsError(
+      'proxy',
+      'RDS Proxy does not front Aurora DSQL; use proxy with postgres or mysql',
+    )
+  }
+  if (options.engine !== 'dsql') {
+    for (const key of ['admins', 'roles'] as const) {
+      if (options[key] !== undefined) {
+        throw new EmulatorOptionsError(key, `${key} applies to engine 'dsql' only; for RDS use policy`)
+      }
+    }
+  } else if (options.policy !== undefined) {
+    throw new EmulatorOptionsError('policy', "engine 'dsql' takes admins and roles instead of policy")
+  }
+  if (
+    options.admins !== undefined &&
+    !(Array.isArray(options.admins) && options.admins.every((k) => typeof k === 'string'))
+  ) {
+    throw new EmulatorOptionsError('admins', 'admins must be an array of access key ids')
+  }
+  if (options.roles !== undefined) {
+    const r = options.roles
+    if (
+      typeof r !== 'object' ||
+      r === null ||
+      Array.isArray(r) ||
+      !Object.values(r).every((keys) => Array.isArray(keys) && keys.every((k) => typeof k === 'string'))
+    ) {
+      throw new EmulatorOptionsError(
+        'roles',
+        "roles must map role names to access key ids, e.g. { app: ['AKIA…'] }",
+      )
+    }
+  }
 }
 
 /** Every default in one place. */
@@ -77,10 +198,12 @@ const DEFAULTS = {
  * ```
  */
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
-  if (options.engine !== 'postgres' && options.engine !== 'mysql') {
-    throw new TypeError(`startEmulator: engine must be 'postgres' or 'mysql', got ${String(options.engine)}`)
-  }
-  const region = options.region ?? DEFAULTS.region
+  checkOptions(options)
+  const dsql = options.engine === 'dsql'
+  const wire: 'postgres' | 'mysql' = options.engine === 'mysql' ? 'mysql' : 'postgres'
+  const dsqlHost = dsql ? (options.endpoint ?? DEFAULTS.connectHost).replace(/:\d+$/, '') : undefined
+  const region =
+    options.region ?? (dsqlHost ? DSQL_HOST.exec(dsqlHost)?.[1]?.toLowerCase() : undefined) ?? DEFAULTS.region
   const credentials = (options.credentials ?? [generateCredential()]).map(redactedCopy)
   if (credentials.length === 0) throw new TypeError('startEmulator: credentials must not be empty')
   for (const c of credentials) {
@@ -92,7 +215,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const cleanups: (() => Promise<void>)[] = []
   try {
     let upstream = options.upstream
-    if (upstream === undefined && options.engine === 'mysql') upstream = DEFAULTS.mysqlUpstream
+    if (upstream === undefined && wire === 'mysql') upstream = DEFAULTS.mysqlUpstream
     if (upstream === undefined) {
       // PGlite is a large WASM module: load it only for users who did not bring a database.
       const { startPgliteUpstream } = await import('./postgres/pglite-upstream.js')
@@ -100,7 +223,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       cleanups.push(pglite.stop)
       upstream = pglite.url
     }
-    checkUpstream(options.engine, upstream)
+    checkUpstream(wire, upstream)
 
     const listenHost = options.listenHost ?? DEFAULTS.listenHost
     const endpointHost = options.endpoint?.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1')
@@ -108,18 +231,22 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
     // The endpoint can depend on the port, which is only known after listen: the verifier is
     // built lazily on first use through this indirection.
-    let verifier: TokenVerifier | undefined
+    let verifier: Pick<TokenVerifier, 'verify'> | undefined
     const gate = createAuthGate({
       verifier: { verify: (...args) => verifier!.verify(...args) },
       log: options.log,
+      proxy: options.proxy === true,
     })
-    const ctx: FrontContext = { gate, tls: { key: certs.key, cert: certs.cert }, upstream }
+    const ctx: FrontContext = {
+      gate,
+      tls: { key: certs.key, cert: certs.cert },
+      upstream,
+      flavor: { service: dsql ? 'dsql' : 'rds', proxy: options.proxy === true },
+    }
     const frontOptions =
       options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }
     const server =
-      options.engine === 'postgres'
-        ? createPostgresFront(ctx, frontOptions)
-        : createMysqlFront(ctx, frontOptions)
+      wire === 'postgres' ? createPostgresFront(ctx, frontOptions) : createMysqlFront(ctx, frontOptions)
     cleanups.push(() => closeServer(server))
 
     const port = await listen(server, options.port ?? 0, listenHost)
@@ -130,14 +257,24 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       const v6 = await listenAlias(server, port, '::1')
       if (v6 !== undefined) cleanups.push(() => closeServer(v6))
     }
-    const endpoint = options.endpoint ?? `${DEFAULTS.connectHost}:${port}`
-    verifier = new TokenVerifier({
-      region,
-      endpoint,
-      credentials,
-      policy: options.policy,
-      skewSeconds: options.skewSeconds,
-    })
+    const endpoint = dsqlHost ?? options.endpoint ?? `${DEFAULTS.connectHost}:${port}`
+    verifier =
+      dsqlHost === undefined
+        ? new TokenVerifier({
+            region,
+            endpoint,
+            credentials,
+            policy: options.policy,
+            skewSeconds: options.skewSeconds,
+          })
+        : new DsqlTokenVerifier({
+            region,
+            host: dsqlHost,
+            credentials,
+            admins: options.admins,
+            roles: options.roles,
+            skewSeconds: options.skewSeconds,
+          })
 
     let stopped: Promise<void> | undefined
     return {

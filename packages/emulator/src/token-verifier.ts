@@ -192,7 +192,7 @@ function reject(reason: RejectReason, detail: string): TokenVerification {
 }
 
 /** Splits `host:port/?query` into the signed host and decoded parameters; a string is the error. */
-function parseToken(token: string): { hostPort: string; params: Map<string, string> } | string {
+export function parseToken(token: string): { hostPort: string; params: Map<string, string> } | string {
   if (token.length === 0) return 'empty password'
   const slash = token.indexOf('/')
   if (slash <= 0 || token[slash + 1] !== '?') return 'not a presigned URL of the form host:port/?query'
@@ -220,7 +220,7 @@ function sameEndpoint(signed: string, endpoint: string): boolean {
   return signed.toLowerCase() === endpoint.toLowerCase()
 }
 
-function parseAmzDate(text: string): number | undefined {
+export function parseAmzDate(text: string): number | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text)
   if (m === null) return undefined
   const [, y, mo, d, h, mi, s] = m.map(Number) as number[]
@@ -241,7 +241,7 @@ function rfc3986(value: string): string {
   )
 }
 
-function signature(
+export function signature(
   secret: string,
   input: { amzDate: string; scope: string; hostPort: string; params: Map<string, string> },
 ): string {
@@ -272,14 +272,14 @@ function signature(
   return createHmac('sha256', key).update(stringToSign).digest('hex')
 }
 
-function constantTimeEqual(a: string, b: string): boolean {
+export function constantTimeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a)
   const right = Buffer.from(b)
   // Length is not secret (signatures are fixed-size); comparing equal lengths keeps timingSafeEqual happy.
   return left.length === right.length && timingSafeEqual(left, right)
 }
 
-function wildcardToRegExp(pattern: string): RegExp {
+export function wildcardToRegExp(pattern: string): RegExp {
   const body = pattern
     .split('*')
     .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
@@ -288,6 +288,6 @@ function wildcardToRegExp(pattern: string): RegExp {
 }
 
 /** Quotes a client-controlled value for the log, truncated so a garbage field cannot flood it. */
-function quote(value: string): string {
+export function quote(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)
 }

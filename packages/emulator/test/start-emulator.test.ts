@@ -9,7 +9,7 @@ const pgReachable = await requirePostgres(PG_URL)
 describe('startEmulator input and secrets', () => {
   it('rejects a bad engine, upstream or credential with a TypeError naming the fix', async () => {
     await expect(startEmulator({ engine: 'oracle' as 'postgres' })).rejects.toThrow(
-      /engine must be 'postgres' or 'mysql'/,
+      /engine must be 'postgres', 'mysql' or 'dsql'/,
     )
     await expect(
       startEmulator({ engine: 'postgres', upstream: 'mysql://root@127.0.0.1/test' }),

@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto'
 import type { Server, Socket } from 'node:net'
 import { createSecureContext, TLSSocket } from 'node:tls'
 import { endAfterFlush } from '../auth-gate.js'
-import type { FrontContext } from '../internal-types.js'
+import type { FrontContext, LoginVerdict } from '../internal-types.js'
 import { createFrontServer, type LoginPhase } from '../login-phase.js'
 import { ChannelClosedError, PacketChannel } from './mysql-channel.js'
 import {
@@ -49,6 +49,11 @@ const DEFAULTS = {
 
 const ER_ACCESS_DENIED_ERROR = 1045
 const ER_UNKNOWN_ERROR = 1105
+// RDS Proxy's own MySQL errors, from its troubleshooting guide
+// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.troubleshooting.html).
+const ER_CON_COUNT_ERROR = 1040
+const PROXY_REQUIRES_TLS = 3159
+const PROXY_BORROW_TIMEOUT = 9501
 
 /** Capabilities offered to clients: what the upstream honours, minus what the front cannot relay, plus what it terminates. */
 export function offeredCapabilities(upstream: number): number {
@@ -76,6 +81,23 @@ function accessDenied(user: string, host: string, usedPassword: boolean): Buffer
   )
 }
 
+/** RDS Proxy reports the client host as `%` in its access-denied text (its guide's example). */
+function proxyRefusal(
+  verdict: Exclude<LoginVerdict, { ok: true }>,
+  user: string,
+  usedPassword: boolean,
+): Buffer {
+  if ('proxyRefusal' in verdict) {
+    return verdict.proxyRefusal === 'borrow-timeout'
+      ? encodeErrPayload(PROXY_BORROW_TIMEOUT, 'HY000', 'Timed-out waiting to acquire database connection')
+      : encodeErrPayload(ER_CON_COUNT_ERROR, 'HY000', 'Number simultaneous connections exceeded (1000)')
+  }
+  if (verdict.reason === 'ThrottlingException') {
+    return encodeErrPayload(ER_CON_COUNT_ERROR, 'HY000', 'IAM authentication rate limit exceeded')
+  }
+  return accessDenied(user, '%', usedPassword)
+}
+
 function stripNul(b: Buffer): Buffer {
   return b.length > 0 && b[b.length - 1] === 0 ? b.subarray(0, b.length - 1) : b
 }
@@ -90,6 +112,7 @@ function stripNul(b: Buffer): Buffer {
  */
 export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions = {}): Server {
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs
+  const proxy = ctx.flavor?.proxy === true
   const upstream = new MysqlUpstream(
     parseMysqlUpstreamUrl(ctx.upstream),
     options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
@@ -153,7 +176,12 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
         const response = decodeHandshakeResponse(first.payload)
         ctx.gate.log(`mysql: refused '${response.user}'@'${host}': no TLS (user requires SSL)`)
         ctx.gate.protocolError('no-tls')
-        refuse(first.seq + 1, accessDenied(response.user, host, response.authResponse.length > 0))
+        refuse(
+          first.seq + 1,
+          proxy
+            ? encodeErrPayload(PROXY_REQUIRES_TLS, 'HY000', 'This RDS Proxy requires TLS connections.')
+            : accessDenied(response.user, host, response.authResponse.length > 0),
+        )
         return
       }
       stage = 'tls'
@@ -203,7 +231,12 @@ export function createMysqlFront(ctx: FrontContext, options: MysqlFrontOptions =
       })
       if (phase.settled) return
       if (!verdict.ok) {
-        refuse(seq, accessDenied(response.user, host, token.length > 0))
+        refuse(
+          seq,
+          proxy
+            ? proxyRefusal(verdict, response.user, token.length > 0)
+            : accessDenied(response.user, host, token.length > 0),
+        )
         return
       }
       await startRelay(response, offered, seq, secure)

@@ -4,7 +4,7 @@ import { Duplex } from 'node:stream'
 import { createSecureContext, TLSSocket } from 'node:tls'
 import { serialize } from 'pg-protocol'
 import { quote } from '../auth-gate.js'
-import type { FrontContext } from '../internal-types.js'
+import type { FrontContext, FrontFlavor, LoginVerdict } from '../internal-types.js'
 import { createFrontServer, type LoginPhase } from '../login-phase.js'
 import { HandshakeError, PacketReader } from './packet-reader.js'
 import {
@@ -65,6 +65,7 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
   const target = parsePostgresUpstreamUrl(ctx.upstream)
   const secureContext = createSecureContext({ key: ctx.tls.key, cert: ctx.tls.cert })
   const { gate } = ctx
+  const flavor: FrontFlavor = ctx.flavor ?? { service: 'rds', proxy: false }
   /** Emulator-issued BackendKeyData → the upstream's, so CancelRequests reach the right backend. */
   const cancelKeys = new Map<string, UpstreamKey>()
 
@@ -155,19 +156,10 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
       const database = params.get('database') || user
 
       if (tls === undefined) {
-        // RDS's pg_hba has `hostssl all +rds_iam all pam` and nothing for IAM users without TLS.
-        const message = `pg_hba.conf rejects connection for host "${host}", user "${user}", database "${database}", no encryption`
-        gate.log(`postgres: ${message}`)
+        const frame = noTlsRefusal(flavor, host, user, database)
+        gate.log(`postgres: refused ${quote(user)} from ${host}: no TLS`)
         gate.protocolError('no-tls')
-        return refuse(
-          errorResponse({
-            severity: 'FATAL',
-            code: '28000',
-            message,
-            file: 'auth.c',
-            routine: 'ClientAuthentication',
-          }),
-        )
+        return refuse(frame)
       }
 
       const protocolOptions = packet.params.map(([k]) => k).filter((k) => k.startsWith('_pq_.'))
@@ -218,17 +210,7 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
         remoteAddress: host,
       })
       if (stream.destroyed) return finish()
-      if (!verdict.ok) {
-        return refuse(
-          errorResponse({
-            severity: 'FATAL',
-            code: '28000',
-            message: `PAM authentication failed for user "${user}"`,
-            file: 'auth.c',
-            routine: 'auth_failed',
-          }),
-        )
-      }
+      if (!verdict.ok) return refuse(loginRefusal(flavor, verdict, user))
 
       const upstreamParams: [string, string][] = [
         ['user', target.user ?? user],
@@ -295,6 +277,69 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
   }
 
   return server
+}
+
+/**
+ * The refusal of a login without TLS. RDS: its pg_hba line (`hostssl all +rds_iam all pam`).
+ * RDS Proxy: the text its troubleshooting guide documents for IAM without TLS. DSQL: documented
+ * only as "connections without SSL are rejected"; the text here is the emulator's own and says so.
+ * Neither AWS page documents a SQLSTATE: 28000 (class 28, like RDS) is the emulator's choice.
+ */
+function noTlsRefusal(flavor: FrontFlavor, host: string, user: string, database: string): Buffer {
+  const message = flavor.proxy
+    ? 'IAM authentication is allowed only with SSL connections.'
+    : flavor.service === 'dsql'
+      ? 'Aurora DSQL accepts TLS connections only (rds-iam emulator wording: the real text is not documented)'
+      : `pg_hba.conf rejects connection for host "${host}", user "${user}", database "${database}", no encryption`
+  return errorResponse({
+    severity: 'FATAL',
+    code: '28000',
+    message,
+    ...(flavor.proxy || flavor.service === 'dsql' ? {} : { file: 'auth.c', routine: 'ClientAuthentication' }),
+  })
+}
+
+/**
+ * The refusal of a login the gate did not accept. RDS answers every bad token with the same PAM
+ * text (the reason goes to its log). RDS Proxy and DSQL texts are the ones their troubleshooting
+ * guides document (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.troubleshooting.html,
+ * https://docs.aws.amazon.com/aurora-dsql/latest/userguide/troubleshooting.html); their SQLSTATEs
+ * are not documented, so the emulator keeps class 28 (28000) for token refusals and uses 53300
+ * (too_many_connections) for the proxy's capacity refusals.
+ */
+function loginRefusal(
+  flavor: FrontFlavor,
+  verdict: Exclude<LoginVerdict, { ok: true }>,
+  user: string,
+): Buffer {
+  if ('proxyRefusal' in verdict) {
+    return errorResponse({
+      severity: 'FATAL',
+      code: '53300',
+      message:
+        verdict.proxyRefusal === 'borrow-timeout'
+          ? 'Timed-out waiting to acquire database connection.'
+          : 'The maximum number of client connections to the proxy exceeded 1000.',
+    })
+  }
+  let message: string
+  if (flavor.proxy) {
+    message =
+      verdict.reason === 'ThrottlingException'
+        ? 'The IAM authentication failed because of too many competing requests.'
+        : `IAM authentication failed for user ${user}. Check the IAM token for this user and try again.`
+  } else if (flavor.service === 'dsql') {
+    message = `IAM authentication failed for user "${user}"`
+  } else {
+    return errorResponse({
+      severity: 'FATAL',
+      code: '28000',
+      message: `PAM authentication failed for user "${user}"`,
+      file: 'auth.c',
+      routine: 'auth_failed',
+    })
+  }
+  return errorResponse({ severity: 'FATAL', code: '28000', message })
 }
 
 function upgradeToTls(
