@@ -15,6 +15,12 @@ export type {
 export { DSQL_MAX_EXPIRES_IN_SECONDS, normalizeIamOptions } from './iam-options.js'
 export type { SignFn, SignRequest, TokenProviderHooks } from './internal-types.js'
 export { requirePeer } from './peer-dependency.js'
+export {
+  checkPeerVersion,
+  installedPeerVersion,
+  UNSUPPORTED_VERSION_WARNING,
+  versionSatisfies,
+} from './peer-version.js'
 export { DEFAULT_MAX_NEW_CONNECTIONS_PER_SECOND, throttleNewConnection } from './rate-limit.js'
 export type { RdsEndpointKind, RdsHostnameInfo } from './rds-hostname.js'
 export { parseRdsHostname } from './rds-hostname.js'

@@ -1,5 +1,6 @@
-import { requirePeer } from '@rds-iam/core'
+import { checkPeerVersion, installedPeerVersion, requirePeer } from '@rds-iam/core'
 import type { DriverKind, KnexDialectClass, KnexModuleLike } from './internal-types.js'
+import { SUPPORTED_KNEX_VERSIONS } from './supported-versions.js'
 
 let resolved: KnexModuleLike | undefined
 const dialects = new WeakMap<KnexModuleLike, Partial<Record<DriverKind, KnexDialectClass>>>()
@@ -9,6 +10,8 @@ const dialects = new WeakMap<KnexModuleLike, Partial<Record<DriverKind, KnexDial
  * package finds the application's copy; loaded on first use.
  */
 export function loadKnex(): KnexModuleLike {
+  if (!resolved)
+    checkPeerVersion('knex', installedPeerVersion('knex', import.meta.url), SUPPORTED_KNEX_VERSIONS)
   resolved ??= requirePeer<KnexModuleLike>(
     'knex',
     import.meta.url,

@@ -1,5 +1,6 @@
-import { requirePeer } from '@rds-iam/core'
+import { checkPeerVersion, installedPeerVersion, requirePeer } from '@rds-iam/core'
 import type { Mysql2ModuleLike, Mysql2PromiseModuleLike } from './internal-types.js'
+import { SUPPORTED_MYSQL2_VERSIONS } from './supported-versions.js'
 
 let callbackApi: Mysql2ModuleLike | undefined
 let promiseApi: Mysql2PromiseModuleLike | undefined
@@ -20,6 +21,7 @@ export function loadMysql2Promise(): Mysql2PromiseModuleLike {
 }
 
 function load(id: string): unknown {
+  checkPeerVersion('mysql2', installedPeerVersion('mysql2', import.meta.url), SUPPORTED_MYSQL2_VERSIONS)
   return requirePeer(
     id,
     import.meta.url,

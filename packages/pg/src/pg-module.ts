@@ -1,5 +1,6 @@
-import { requirePeer, unsupportedDriver } from '@rds-iam/core'
+import { checkPeerVersion, installedPeerVersion, requirePeer, unsupportedDriver } from '@rds-iam/core'
 import type { PgModuleLike } from './internal-types.js'
+import { SUPPORTED_PG_VERSIONS } from './supported-versions.js'
 
 let resolved: PgModuleLike | undefined
 
@@ -9,6 +10,7 @@ let resolved: PgModuleLike | undefined
  * loaded on first use, so importing `withIam` alone never loads pg.
  */
 export function loadPg(): PgModuleLike {
+  if (!resolved) checkPeerVersion('pg', installedPeerVersion('pg', import.meta.url), SUPPORTED_PG_VERSIONS)
   resolved ??= requirePeer<PgModuleLike>(
     'pg',
     import.meta.url,

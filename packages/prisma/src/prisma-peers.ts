@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module'
-import { requirePeer } from '@rds-iam/core'
+import { checkPeerVersion, installedPeerVersion, requirePeer } from '@rds-iam/core'
 import type { PgModuleLike } from '@rds-iam/pg'
 import type { AdapterFactoryLike } from './internal-types.js'
+import { SUPPORTED_MARIADB_CONNECTOR_VERSIONS, SUPPORTED_PRISMA_VERSIONS } from './supported-versions.js'
 
 /** `@prisma/adapter-pg` together with the `pg` it was built with (its own dependency). */
 export interface AdapterPgPeer {
@@ -35,6 +36,11 @@ export function loadAdapterPg(): AdapterPgPeer {
   const mod = requirePeer<{ PrismaPg: AdapterPgPeer['PrismaPg'] }>('@prisma/adapter-pg', import.meta.url, fix)
   const entry = createRequire(import.meta.url).resolve('@prisma/adapter-pg')
   const pg = requirePeer<PgModuleLike>('pg', entry, `${fix} (its pg dependency is missing)`)
+  checkPeerVersion(
+    '@prisma/adapter-pg',
+    installedPeerVersion('@prisma/adapter-pg', import.meta.url),
+    SUPPORTED_PRISMA_VERSIONS,
+  )
   pgPeer = { PrismaPg: mod.PrismaPg, pg }
   return pgPeer
 }
@@ -58,6 +64,7 @@ export function loadAdapterMariaDb(): AdapterMariaDbPeer {
     `${fix} (its mariadb dependency is missing)`,
   )
   mariadbPeer = { PrismaMariaDb: mod.PrismaMariaDb, mariadb, mariadbVersion: connectorVersion(entry) }
+  checkPeerVersion('mariadb', mariadbPeer.mariadbVersion, SUPPORTED_MARIADB_CONNECTOR_VERSIONS)
   return mariadbPeer
 }
 

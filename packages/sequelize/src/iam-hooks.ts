@@ -1,7 +1,14 @@
-import { type IamOption, normalizeIamOptions, type TokenProvider, withAuthRetry } from '@rds-iam/core'
+import {
+  checkPeerVersion,
+  type IamOption,
+  normalizeIamOptions,
+  type TokenProvider,
+  withAuthRetry,
+} from '@rds-iam/core'
 import { checkDialect, checkNoPassword, checkNotNative, endpointConfigs } from './config-checks.js'
 import { EndpointRegistry, invalid } from './endpoint-registry.js'
 import type { ConnectionManagerLike, EndpointConfig, SequelizeLike } from './internal-types.js'
+import { SUPPORTED_SEQUELIZE_VERSIONS } from './supported-versions.js'
 
 /**
  * The name `addIamHooks` gives its `beforeConnect` hook, as Sequelize's named hooks go.
@@ -27,6 +34,11 @@ export function createBeforeConnectHook(registry: EndpointRegistry): BeforeConne
   const hook: BeforeConnectHook = async function rdsIamBeforeConnect(config) {
     // Hooks run with `this` = the Sequelize instance; the retry wrapper is installed on first use
     // so that options built by withIam (no instance yet) still get it before the first connect.
+    checkPeerVersion(
+      'sequelize',
+      (this as { constructor?: { version?: string } })?.constructor?.version,
+      SUPPORTED_SEQUELIZE_VERSIONS,
+    )
     const manager = (this as Partial<SequelizeLike> | undefined)?.connectionManager
     if (manager && typeof manager.connect === 'function') installConnectRetry(manager, registry)
     const endpoint = registry.endpointFor(config)

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { RdsIamError } from '@rds-iam/core'
+import { checkPeerVersion, RdsIamError } from '@rds-iam/core'
+import { SUPPORTED_TYPEORM_VERSIONS } from './supported-versions.js'
 
 /** Where the application's TypeORM lives and which version it is. */
 export interface InstalledTypeorm {
@@ -32,6 +33,7 @@ export function findInstalledTypeorm(): InstalledTypeorm | undefined {
       const json = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string }
       if (json.name === 'typeorm' && typeof json.version === 'string') {
         installed = { version: json.version, manifest }
+        checkPeerVersion('typeorm', json.version, SUPPORTED_TYPEORM_VERSIONS)
         return installed
       }
     }
