@@ -53,16 +53,22 @@ export const format = (n: number, digits = 1) =>
 /** One subject of an interleaved comparison: `measure` runs once per round and returns its figure. */
 export type RoundSubject = () => Promise<number>
 
-/** The order `interleave` runs its subjects in: every subject once per round, A B C, A B C … */
+/**
+ * The order `interleave` runs its subjects in: every subject once per round, the starting subject
+ * rotating each round (A B C, B C A, C A B, A B C …), so no subject always runs right after the
+ * same neighbour (whose garbage, sockets closing and CPU frequency it would inherit).
+ */
 export function roundSchedule<K extends string>(keys: readonly K[], rounds: number): K[] {
   const order: K[] = []
-  for (let r = 0; r < rounds; r++) order.push(...keys)
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < keys.length; i++) order.push(keys[(r + i) % keys.length]!)
+  }
   return order
 }
 
 /**
- * Measures every subject once per round, in the same order each round, and returns each subject's
- * samples and median. Machine noise (other processes, GC, CPU frequency) then lands on all subjects
+ * Measures every subject once per round (see `roundSchedule`) and returns each subject's samples,
+ * in round order, and their median. Machine noise (other processes, GC, CPU frequency) then lands on all subjects
  * alike instead of on whichever happened to run during a busy second.
  */
 export async function interleave<K extends string>(
