@@ -32,10 +32,16 @@ const EXAMPLES = [
   },
   { name: 'prisma', engine: 'postgres', what: 'Prisma 7 client over PrismaPgIam from @rds-iam/prisma' },
   { name: 'mysql2', engine: 'mysql', what: 'mysql2 promise pool through @rds-iam/mysql2' },
+  { name: 'knex', engine: 'mysql', what: 'the same Knex app on client mysql2' },
+  { name: 'sequelize', engine: 'mysql', what: 'the same Sequelize app on dialect mysql' },
+  { name: 'typeorm', engine: 'mysql', what: 'the same TypeORM app on type mysql' },
 ]
 
 const only = process.env.RDS_IAM_DEMO_ONLY?.split(',').map((s) => s.trim())
-const selected = EXAMPLES.filter((e) => !only || only.includes(e.name))
+// RDS_IAM_DEMO_ONLY=pg,knex:mysql runs those only (a name alone: on every engine it has).
+const selected = EXAMPLES.filter(
+  (e) => !only || only.includes(e.name) || only.includes(`${e.name}:${e.engine}`),
+)
 const mysqlUrl = process.env.RDS_IAM_DEMO_MYSQL_URL || 'mysql://root@127.0.0.1:3306/test'
 const pgUrl = process.env.RDS_IAM_DEMO_PG_URL || undefined
 // Only host:port is ever printed: a URL may carry a password.
@@ -74,6 +80,7 @@ async function runExample(example, emu, extra = {}) {
     const result = await run({
       emu,
       ...extra,
+      engine: example.engine,
       user: `demo_${example.name}`,
       log: (line) => say(`  ${line}`),
       step: (label, work) => step(label, work, '  '),
@@ -141,7 +148,7 @@ if (pgExamples.length > 0) {
 }
 
 if (mysqlExamples.length > 0) {
-  say()
+  if (rows.length > 0) say()
   const where = new URL(mysqlUrl).host
   if (await reachable(mysqlUrl)) {
     const emu = await step(`starting a second emulator (engine mysql) in front of ${where}`, () =>

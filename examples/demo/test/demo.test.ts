@@ -58,18 +58,27 @@ test('pnpm demo runs every PostgreSQL example over IAM on PGlite to an all-OK su
   expect(stdout).toContain('in front of an embedded PGlite')
   expect(stdout.match(/TLS verified: true|certificate verified: true/g)).toHaveLength(5)
   expect(stdout).toContain(
-    'MySQL examples (mysql2) not run: nothing listens on 127.0.0.1:1. Start MySQL or MariaDB there (docker compose up -d --wait) or set RDS_IAM_DEMO_MYSQL_URL, then run pnpm demo again.',
+    'MySQL examples (mysql2, knex, sequelize, typeorm) not run: nothing listens on 127.0.0.1:1. Start MySQL or MariaDB there (docker compose up -d --wait) or set RDS_IAM_DEMO_MYSQL_URL, then run pnpm demo again.',
   )
   expect(stdout).toContain('5 example(s) OK')
   expect(stdout).not.toMatch(/X-Amz-|Action=connect/)
 })
 
-test('pnpm demo runs the MySQL examples on a second emulator when MySQL is reachable', async (ctx) => {
+test('pnpm demo runs mysql2 and the MySQL variants of the knex, Sequelize and TypeORM apps on a second emulator when MySQL is reachable', async (ctx) => {
   await requireService('mysql', { skip: (note) => ctx.skip(note) })
-  const { code, stdout, rows } = await runDemo({ RDS_IAM_DEMO_ONLY: 'mysql2' })
-  expect(rows).toEqual([
-    expect.objectContaining({ example: 'mysql2', engine: 'mysql', tokens: '2', retries: '1', result: 'OK' }),
-  ])
+  const { code, stdout, rows } = await runDemo({
+    RDS_IAM_DEMO_ONLY: 'mysql2,knex:mysql,sequelize:mysql,typeorm:mysql',
+  })
+  expect(rows).toEqual(
+    ['mysql2', 'knex', 'sequelize', 'typeorm'].map((example) =>
+      expect.objectContaining({ example, engine: 'mysql', tokens: '2', retries: '1', result: 'OK' }),
+    ),
+  )
+  expect(stdout).toContain('knex · the same Knex app on client mysql2 (mysql)')
+  expect(stdout).toContain('balances: alice=70 bob=80 carol=20')
+  expect(stdout).toContain('orders: 1; stock {"tea":9,"coffee":5,"cocoa":2}; rolled back: only 2 cocoa left')
+  expect(stdout).toContain('orders: tea (shipped), coffee (new), cocoa (new), mate (shipped)')
+  expect(stdout.match(/TLS verified: true|certificate verified: true/g)).toHaveLength(4)
   expect(code).toBe(0)
   expect(stdout).toContain('starting a second emulator (engine mysql)')
   expect(stdout).not.toMatch(/X-Amz-|Action=connect/)

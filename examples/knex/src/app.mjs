@@ -15,21 +15,30 @@ const here = (path) => fileURLToPath(new URL(path, import.meta.url))
  *   log?: (line: string) => void,
  *   step?: <T>(label: string, work: () => Promise<T>) => Promise<T>,
  *   user?: string,
+ *   engine?: 'postgres' | 'mysql',
+ *   database?: string,
  * }} options
  * @returns {Promise<{ tokensSigned: number, tlsVerified: boolean }>}
  */
-export async function run({ emu, log = console.log, step = (_label, work) => work(), user = 'demo_app' }) {
+export async function run({
+  emu,
+  log = console.log,
+  step = (_label, work) => work(),
+  user = 'demo_app',
+  engine = 'postgres',
+  database = engine === 'mysql' ? 'test' : 'postgres',
+}) {
   // Against real RDS the whole change is `withIam(...)` and `iam: true` (region from the hostname,
   // credentials from the default AWS chain, TLS against the RDS CA bundle). The emulator has its own
   // CA and test key, so they are passed here.
   const db = knex(
     withIam({
-      client: 'pg',
+      client: engine === 'mysql' ? 'mysql2' : 'pg',
       connection: {
         host: 'localhost',
         port: emu.port,
         user,
-        database: 'postgres',
+        database,
         ssl: { ca: emu.ca },
         iam: { region: emu.region, credentials: emu.credentials[0] },
       },
@@ -45,10 +54,17 @@ export async function run({ emu, log = console.log, step = (_label, work) => wor
   try {
     // TLS: the driver verified the server certificate (chain and host name) before sending the token.
     const raw = await db.client.acquireConnection()
-    const tls = raw.connection.stream
+    // pg keeps its TLS socket at connection.stream; mysql2 (3.20+) replaces its own stream with it.
+    const tls = engine === 'mysql' ? raw.stream : raw.connection.stream
     const tlsVerified = tls.authorized === true
     log(`TLS verified: ${tlsVerified}, certificate for ${tls.getPeerCertificate().subject.CN}`)
     await db.client.releaseConnection(raw)
+
+    // A shared MySQL may still hold this demo's tables from a run that was killed half-way.
+    if (engine === 'mysql') {
+      for (const table of ['transfers', 'accounts', 'demo_knex_migrations', 'demo_knex_migrations_lock'])
+        await db.schema.dropTableIfExists(table)
+    }
 
     const [batch, applied] = await db.migrate.latest()
     log(`migrations: batch ${batch}, ${applied.length} applied`)

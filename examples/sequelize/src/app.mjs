@@ -11,28 +11,38 @@ import { DataTypes, Sequelize } from 'sequelize'
  *   log?: (line: string) => void,
  *   step?: <T>(label: string, work: () => Promise<T>) => Promise<T>,
  *   user?: string,
+ *   engine?: 'postgres' | 'mysql',
+ *   database?: string,
  * }} options
  * @returns {Promise<{ tokensSigned: number, tlsVerified: boolean }>}
  */
-export async function run({ emu, log = console.log, step = (_label, work) => work(), user = 'demo_app' }) {
+export async function run({
+  emu,
+  log = console.log,
+  step = (_label, work) => work(),
+  user = 'demo_app',
+  engine = 'postgres',
+  database = engine === 'mysql' ? 'test' : 'postgres',
+}) {
   let tls
   // Against real RDS the whole change is `withIam(...)` and `iam: true` (region from the hostname,
   // credentials from the default AWS chain, TLS with the RDS CA bundle). The emulator has its own CA
   // and test key, hence `ssl` and `iam` options here.
   const sequelize = new Sequelize(
     withIam({
-      dialect: 'postgres',
+      dialect: engine,
       host: 'localhost',
       port: emu.port,
       username: user,
-      database: 'postgres',
+      database,
       dialectOptions: { ssl: { ca: emu.ca } },
       pool: { max: 3 },
       logging: false,
       // A plain Sequelize connection hook, to show what the connection is: pg's TLS socket.
       hooks: {
         afterConnect: (connection) => {
-          tls ??= connection.connection.stream
+          // pg keeps its TLS socket at connection.stream; mysql2 (3.20+) replaces its own stream with it.
+          tls ??= engine === 'mysql' ? connection.stream : connection.connection.stream
         },
       },
       iam: { region: emu.region, credentials: emu.credentials[0] },
@@ -76,14 +86,23 @@ export async function run({ emu, log = console.log, step = (_label, work) => wor
 
   async function migrate() {
     const qi = sequelize.getQueryInterface()
-    await sequelize.query('create table if not exists "SequelizeMeta" (name varchar(255) primary key)')
-    const [done] = await sequelize.query('select name from "SequelizeMeta"')
+    const meta = qi.quoteIdentifier('SequelizeMeta')
+    await sequelize.query(`create table if not exists ${meta} (name varchar(255) primary key)`)
+    if (engine === 'mysql') {
+      // A shared MySQL may still hold this demo's tables from a run that was killed half-way.
+      await qi.dropTable('demo_sequelize_orders')
+      await qi.dropTable('demo_sequelize_products')
+      await sequelize.query(`delete from ${meta} where name in (?)`, {
+        replacements: [migrations.map((m) => m.name)],
+      })
+    }
+    const [done] = await sequelize.query(`select name from ${meta}`)
     const applied = []
     for (const m of migrations) {
       if (done.some((row) => row.name === m.name)) continue
       await sequelize.transaction(async (transaction) => {
         await m.up(qi, transaction)
-        await sequelize.query('insert into "SequelizeMeta" (name) values (?)', {
+        await sequelize.query(`insert into ${meta} (name) values (?)`, {
           replacements: [m.name],
           transaction,
         })
@@ -150,10 +169,10 @@ export async function run({ emu, log = console.log, step = (_label, work) => wor
       while (emu.stats().open > 0) await sleep(20)
       await sleep(200)
     })
-    const [[row]] = await sequelize.query('select count(*)::int as n from demo_sequelize_orders')
+    const [[row]] = await sequelize.query('select count(*) as n from demo_sequelize_orders')
     const ExpiredToken = emu.stats().rejected.ExpiredToken - expiredBefore
     log(
-      `after expiry + failover: ${row.n} order(s) read; the old token was refused (ExpiredToken ×${ExpiredToken}), a new one signed (tokens signed: ${provider.stats().signed})`,
+      `after expiry + failover: ${Number(row.n)} order(s) read; the old token was refused (ExpiredToken ×${ExpiredToken}), a new one signed (tokens signed: ${provider.stats().signed})`,
     )
     return { tokensSigned: provider.stats().signed, tlsVerified: tls.authorized === true }
   } finally {

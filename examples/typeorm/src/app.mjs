@@ -34,40 +34,57 @@ class CreateOrders1700000000000 {
  *   log?: (line: string) => void,
  *   step?: <T>(label: string, work: () => Promise<T>) => Promise<T>,
  *   user?: string,
+ *   engine?: 'postgres' | 'mysql',
+ *   database?: string,
  * }} options
  * @returns {Promise<{ tokensSigned: number, tlsVerified: boolean }>}
  */
-export async function run({ emu, log = console.log, step = (_label, work) => work(), user = 'demo_app' }) {
+export async function run({
+  emu,
+  log = console.log,
+  step = (_label, work) => work(),
+  user = 'demo_app',
+  engine = 'postgres',
+  database = engine === 'mysql' ? 'test' : 'postgres',
+}) {
   let tls
   // Against real RDS the IAM part is `iam: true` (region from the hostname, credentials from the
   // default AWS chain, TLS verified against the RDS CA bundle). The emulator has its own CA and key.
   const dataSource = new DataSource(
     withIam({
-      type: 'postgres',
+      type: engine,
       host: 'localhost',
       port: emu.port,
       username: user,
-      database: 'postgres',
+      database,
       ssl: { ca: emu.ca },
       iam: { region: emu.region, credentials: emu.credentials[0] },
       entities: [Order],
       migrations: [CreateOrders1700000000000],
-      migrationsRun: true,
+      migrationsTableName: 'demo_typeorm_migrations',
+      // A shared MySQL may hold this demo's tables from a killed run: clean up first, then migrate.
+      migrationsRun: engine !== 'mysql',
       poolSize: 4,
       // Idle connections close after a second, so the pool logs in again later in this demo.
-      extra: { idleTimeoutMillis: 1000 },
+      extra: engine === 'mysql' ? {} : { idleTimeoutMillis: 1000 },
     }),
   )
 
   try {
     await dataSource.initialize()
+    if (engine === 'mysql') {
+      await dataSource.query('drop table if exists demo_typeorm_orders')
+      await dataSource.query('drop table if exists demo_typeorm_migrations')
+      await dataSource.runMigrations()
+    }
     const runner = dataSource.createQueryRunner()
     await runner.connect()
-    tls = runner.databaseConnection.connection.stream
+    // pg keeps its TLS socket at connection.stream; mysql2 (3.20+) replaces its own stream with it.
+    tls = engine === 'mysql' ? runner.databaseConnection.stream : runner.databaseConnection.connection.stream
     log(`connected over TLS ${tls.getProtocol()}, certificate verified: ${tls.authorized}`)
     await runner.release()
 
-    const applied = await dataSource.query('select name from migrations order by id')
+    const applied = await dataSource.query('select name from demo_typeorm_migrations order by id')
     log(`migrations applied: ${applied.map((m) => m.name).join(', ')}`)
 
     const orders = dataSource.getRepository(Order)
@@ -92,10 +109,19 @@ export async function run({ emu, log = console.log, step = (_label, work) => wor
     // connections have closed, so the next query needs a new login.
     const expiredBefore = emu.stats().rejected.ExpiredToken
     emu.faults.maxTokenAge(1)
-    await step('letting the token age out while the idle connections close', () => sleep(2200))
-    const [{ shipped }] = await dataSource.query(
-      `select count(*)::int as shipped from demo_typeorm_orders where status = 'shipped'`,
+    await step('letting the token age out while the idle connections close', async () => {
+      await sleep(2200)
+      // mysql2's pool keeps idle connections open: a failover closes them here.
+      if (engine === 'mysql') {
+        emu.faults.dropConnections()
+        while (emu.stats().open > 0) await sleep(10)
+        await sleep(200)
+      }
+    })
+    const [row] = await dataSource.query(
+      `select count(*) as shipped from demo_typeorm_orders where status = 'shipped'`,
     )
+    const shipped = Number(row.shipped)
     const stats = emu.stats()
     log(
       `after token expiry: ${shipped} shipped orders read on a new connection; tokens signed: ${getTokenProvider(dataSource).stats().signed}; ` +
