@@ -32,7 +32,10 @@ const EXPIRY_CAP_SECONDS = 1
 const PAST_CAP_MS = 2100
 // After a failover the client side learns of closed sockets asynchronously (TLS close_notify, FIN).
 const DRIVER_NOTICE_MS = 200
-const TOKEN_MARKERS = ['X-Amz-Signature', 'X-Amz-Credential', 'Action=connect']
+const TOKEN_MARKERS = ['X-Amz-Signature', 'X-Amz-Credential', 'Action=connect', 'Action=DbConnect']
+// A fresh cluster id per engine run: DSQL tokens name no port, so two emulators with one cluster
+// name would share core's token cache for the role admin.
+const dsqlCluster = (): string => `${randomBytes(13).toString('hex')}.dsql.us-east-1.on.aws`
 
 interface EngineContext {
   emu: Emulator
@@ -70,6 +73,10 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
       cause: startError,
     })
   }
+  const dsql = engine === 'dsql'
+  // DSQL: the client connects to the emulator and signs for the cluster host (as through a tunnel),
+  // which is also the name the certificate is checked against.
+  const signing = (): { signingHostname?: string } => (dsql ? { signingHostname: c().emu.endpoint } : {})
   const settings = (over: Partial<ConnectionSettings> = {}): ConnectionSettings => {
     const { emu, key, database } = c()
     return {
@@ -78,7 +85,7 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
       user: `${APP_USER}_${randomBytes(4).toString('hex')}`,
       database,
       ssl: { ca: emu.ca },
-      iam: { region: emu.region, credentials: key, retry: RETRY },
+      iam: { region: emu.region, credentials: key, retry: RETRY, ...signing() },
       ...over,
     }
   }
@@ -119,12 +126,22 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
       }
       let emu: Emulator
       try {
-        emu = await startEmulator({
-          engine: engine === 'mysql' ? 'mysql' : 'postgres',
-          upstream: engine === 'pglite' ? undefined : TEST_URLS[engine],
-          credentials: [key],
-          policy: [{ accessKeyId: key.accessKeyId, users: [`${APP_USER}_*`, RAW_USER] }],
-        })
+        emu = dsql
+          ? await startEmulator({
+              engine: 'dsql',
+              endpoint: dsqlCluster(),
+              upstream: TEST_URLS.postgres,
+              credentials: [key],
+              admins: [key.accessKeyId],
+              // AWS IAM GRANT rds_iam_app_* TO the test key's principal; rds_iam_denied is not mapped.
+              roles: { [`${APP_USER}_*`]: [key.accessKeyId] },
+            })
+          : await startEmulator({
+              engine: engine === 'mysql' ? 'mysql' : 'postgres',
+              upstream: engine === 'pglite' ? undefined : TEST_URLS[engine],
+              credentials: [key],
+              policy: [{ accessKeyId: key.accessKeyId, users: [`${APP_USER}_*`, RAW_USER] }],
+            })
       } catch (err) {
         startError = err
         return
@@ -139,7 +156,9 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
         return
       }
       const database =
-        engine === 'pglite' ? 'postgres' : new URL(TEST_URLS[engine]).pathname.slice(1) || 'test'
+        engine === 'pglite'
+          ? 'postgres'
+          : new URL(TEST_URLS[engine === 'dsql' ? 'postgres' : engine]).pathname.slice(1) || 'test'
       ctx = { emu, raw, key, database }
     })
     afterAll(async () => {
@@ -178,7 +197,7 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
           let error: unknown
           try {
             pool = await h.open(
-              settings({ ssl: false, iam: { region: emu.region, credentials, retry: RETRY } }),
+              settings({ ssl: false, iam: { region: emu.region, credentials, retry: RETRY, ...signing() } }),
               {
                 max: 1,
               },
@@ -200,6 +219,45 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
         },
       )
     })
+
+    if (dsql) {
+      describe(`${name}: DSQL roles`, () => {
+        caseTest(
+          'dsql-admin',
+          'the role admin logs in with a DbConnectAdmin token; a forced expiry re-signs it',
+          async () => {
+            const { emu } = c()
+            await withPool(
+              2,
+              async (pool) => {
+                const before = emu.stats()
+                const first = await pool.acquire()
+                try {
+                  expect(Number((await first.query('select 1 as one'))[0]?.one)).toBe(1)
+                  expect(pool.tokenStats().signed).toBe(1)
+                  emu.faults.maxTokenAge(EXPIRY_CAP_SECONDS)
+                  await sleep(PAST_CAP_MS)
+                  const second = await pool.acquire()
+                  try {
+                    expect(Number((await second.query('select 2 as two'))[0]?.two)).toBe(2)
+                  } finally {
+                    await second.release()
+                  }
+                } finally {
+                  await first.release()
+                }
+                const after = emu.stats()
+                expect(after.accepted - before.accepted).toBe(2)
+                expect(after.rejected.ExpiredToken - before.rejected.ExpiredToken).toBe(1)
+                expect(after.rejected.NotAuthorized - before.rejected.NotAuthorized).toBe(0)
+                expect(pool.tokenStats().signed).toBe(2)
+              },
+              { user: 'admin' },
+            )
+          },
+        )
+      })
+    }
 
     describe(`${name}: token refresh`, () => {
       caseTest('token-cache', 'many connections inside the cache window share one signing', async () => {
@@ -282,7 +340,8 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
             expect(error).toBeInstanceOf(RdsIamError)
             const typed = error as RdsIamError
             expect(typed.code).toBe('RDS_IAM_AUTH_FAILED')
-            expect(typed.hint).toMatch(/rds_iam|rds-db:connect/)
+            // DSQL has no rds_iam grant: its hint names the IAM action and the AWS IAM GRANT mapping.
+            expect(typed.hint).toMatch(dsql ? /dsql:DbConnect.*AWS IAM GRANT/ : /rds_iam|rds-db:connect/)
             expect(typed.cause).toBeDefined()
             expect(totalRejected(emu.stats()) - totalRejected(before)).toBe(RETRY.maxAttempts)
             expectNoSecret(

@@ -1,7 +1,10 @@
 import type { IamOptions, TokenProviderStats } from '@rds-iam/core'
 
-/** An engine the suite can run against; all go through the emulator. */
-export type Engine = 'postgres' | 'pglite' | 'mysql'
+/**
+ * An engine the suite can run against; all go through the emulator. `dsql`: the emulator as
+ * Aurora DSQL (DSQL tokens, roles mapped to the test key) in front of the local PostgreSQL.
+ */
+export type Engine = 'postgres' | 'pglite' | 'mysql' | 'dsql'
 
 /** The case names of the conformance suite (DESIGN §7); a capability may skip one, with a reason. */
 export type ConformanceCase =
@@ -16,6 +19,7 @@ export type ConformanceCase =
   | 'failover-recovery'
   | 'aged-pool-reconnect'
   | 'writes-across-expiry'
+  | 'dsql-admin'
 
 /** What the suite hands an adapter to open a pool: driver-neutral connection settings. */
 export interface ConnectionSettings {

@@ -9,6 +9,7 @@ const HOW_TO_START: Record<Engine, string> = {
   mysql: `start MariaDB/MySQL (${START_COMMANDS.mysql.local}, or ${START_COMMANDS.mysql.docker}) and/or set RDS_IAM_TEST_MYSQL_URL; or leave it out with RDS_IAM_TEST_ENGINES=postgres,pglite`,
   pglite:
     'PGlite is embedded (@electric-sql/pglite); reinstall dependencies with `npx -y pnpm@10.34.8 install`',
+  dsql: `the DSQL emulator fronts the local PostgreSQL: start it (${START_COMMANDS.postgres.local}, or ${START_COMMANDS.postgres.docker}) and/or set RDS_IAM_TEST_PG_URL; or leave it out with RDS_IAM_TEST_ENGINES=postgres,pglite,mysql`,
 }
 
 /** The fix to print when an engine's database cannot be reached. */
@@ -28,8 +29,8 @@ export function selectedEngines(supported: readonly Engine[]): Engine[] {
     .map((s) => s.trim())
     .filter(Boolean)
   for (const name of wanted) {
-    if (name !== 'postgres' && name !== 'pglite' && name !== 'mysql') {
-      throw new Error(`RDS_IAM_TEST_ENGINES: unknown engine "${name}" (use postgres, pglite, mysql)`)
+    if (name !== 'postgres' && name !== 'pglite' && name !== 'mysql' && name !== 'dsql') {
+      throw new Error(`RDS_IAM_TEST_ENGINES: unknown engine "${name}" (use postgres, pglite, mysql, dsql)`)
     }
   }
   return supported.filter((engine) => wanted.includes(engine))

@@ -81,7 +81,7 @@ async function connect(engine: Engine, emu: Emulator, onLost: () => void): Promi
     }
   }
   let config: pg.ClientConfig
-  if (engine === 'postgres') {
+  if (engine === 'postgres' || engine === 'dsql') {
     config = { connectionString: TEST_URLS.postgres, connectionTimeoutMillis: CONNECT_TIMEOUT_MS }
   } else {
     const credentials = emu.credentials[0]!

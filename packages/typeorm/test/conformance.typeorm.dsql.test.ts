@@ -1,0 +1,7 @@
+import { runConformance } from '@rds-iam/testkit'
+import { typeormHarness } from './typeorm-harness.js'
+import { loadTypeorm } from './typeorm-versions.js'
+
+// Aurora DSQL: the emulator as a DSQL cluster (DbConnectAdmin for admin, DbConnect for mapped
+// roles) in front of the local PostgreSQL; the harness is the postgres one, unchanged.
+runConformance(typeormHarness('dsql', loadTypeorm('typeorm')))
