@@ -11,7 +11,7 @@ import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { BENCH_USER, POOL_MAX, POOL_WORKERS, ROUNDS, SLOT_MS } from './bench-config.js'
 import type { EmulatorChild } from './emulator-child.js'
-import { betterRatio, format, interleave, pairedRatio, sequentialMs, throughput } from './measure.js'
+import { betterRatio, compare, format, interleave, sequentialMs, throughput } from './measure.js'
 import type { BenchRow } from './report.js'
 
 type Engine = 'postgres' | 'mysql'
@@ -164,8 +164,10 @@ export async function awsWrapperBench(engine: Engine, emu: EmulatorChild): Promi
       aws: () => sequentialMs(SLOT_MS, s.connect.aws),
       plain: () => sequentialMs(SLOT_MS, s.connect.plain),
     })
-    const pooledRatio = pairedRatio(pooled.ours.samples, pooled.aws.samples, 'rate')
-    const connectRatio = pairedRatio(connect.ours.samples, connect.aws.samples, 'time')
+    const pooledRatioCmp = compare(pooled.ours, pooled.aws, 'rate')
+    const pooledRatio = pooledRatioCmp.ratio
+    const connectRatioCmp = compare(connect.ours, connect.aws, 'time')
+    const connectRatio = connectRatioCmp.ratio
     return [
       {
         name: `vs AWS wrapper (${engine}): pooled queries`,
@@ -173,7 +175,7 @@ export async function awsWrapperBench(engine: Engine, emu: EmulatorChild): Promi
         subjectValue: `${format(pooled.ours.median)} q/s`,
         baseline: `aws-advanced-nodejs-wrapper pool client, \`iam\` plugin, same emulator`,
         baselineValue: `${format(pooled.aws.median)} q/s`,
-        ratio: pooledRatio,
+        ...pooledRatioCmp,
         goal: '≥ 1.0×',
         met: pooledRatio !== null && pooledRatio >= 1,
       },
@@ -183,7 +185,7 @@ export async function awsWrapperBench(engine: Engine, emu: EmulatorChild): Promi
         subjectValue: `${format(pooled.aws.median)} q/s`,
         baseline: `plain ${label.plain} pool, fixed token, same emulator`,
         baselineValue: `${format(pooled.plain.median)} q/s`,
-        ratio: pairedRatio(pooled.aws.samples, pooled.plain.samples, 'rate'),
+        ...compare(pooled.aws, pooled.plain, 'rate'),
       },
       {
         name: `vs AWS wrapper (${engine}): sequential connect`,
@@ -191,7 +193,7 @@ export async function awsWrapperBench(engine: Engine, emu: EmulatorChild): Promi
         subjectValue: `${format(connect.ours.median, 2)} ms`,
         baseline: 'aws-advanced-nodejs-wrapper client, `iam` plugin (cached token)',
         baselineValue: `${format(connect.aws.median, 2)} ms`,
-        ratio: connectRatio,
+        ...connectRatioCmp,
         goal: '≥ 1.0×',
         met: connectRatio !== null && connectRatio >= 1,
       },
@@ -201,7 +203,7 @@ export async function awsWrapperBench(engine: Engine, emu: EmulatorChild): Promi
         subjectValue: `${format(connect.aws.median, 2)} ms`,
         baseline: `plain ${label.plain} connection, fixed token, same emulator`,
         baselineValue: `${format(connect.plain.median, 2)} ms`,
-        ratio: pairedRatio(connect.aws.samples, connect.plain.samples, 'time'),
+        ...compare(connect.aws, connect.plain, 'time'),
       },
     ]
   } finally {

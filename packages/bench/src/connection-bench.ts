@@ -7,7 +7,7 @@ import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { BENCH_USER, MYSQL_URL, PG_URL, ROUNDS, SLOT_MS } from './bench-config.js'
 import { startEmulatorChild } from './emulator-child.js'
-import { format, interleave, pairedRatio, throughput } from './measure.js'
+import { compare, format, interleave, throughput } from './measure.js'
 import type { BenchRow } from './report.js'
 
 const CONCURRENCY = 8
@@ -165,7 +165,8 @@ export async function postgresConnectionBench(): Promise<BenchRow[]> {
     const plainQueries = { perSecond: pooled.plain.median }
     const iamQueries = { perSecond: pooled.iam.median }
     await Promise.all([plainPool.end(), iamPool.end()])
-    const frontRatio = pairedRatio(connects.verifyOnly.samples, connects.tlsOnly.samples, 'rate')
+    const frontRatioCmp = compare(connects.verifyOnly, connects.tlsOnly, 'rate')
+    const frontRatio = frontRatioCmp.ratio
 
     return [
       {
@@ -174,7 +175,7 @@ export async function postgresConnectionBench(): Promise<BenchRow[]> {
         subjectValue: `${format(iamConnect.perSecond)}/s`,
         baseline: 'plain connect straight to PostgreSQL 15',
         baselineValue: `${format(direct.perSecond)}/s`,
-        ratio: pairedRatio(connects.iamConnect.samples, connects.direct.samples, 'rate'),
+        ...compare(connects.iamConnect, connects.direct, 'rate'),
         goal: '≥ 1,000/s',
         met: iamConnect.perSecond >= 1000,
       },
@@ -194,7 +195,7 @@ export async function postgresConnectionBench(): Promise<BenchRow[]> {
         subjectValue: `${format(verifyOnly.perSecond)}/s (${format(front.micros / front.completed / 1000, 2)} ms emulator CPU each)`,
         baseline: 'TLS handshake alone with the same emulator',
         baselineValue: `${format(tlsOnly.perSecond)}/s (${format(handshake.micros / handshake.completed / 1000, 2)} ms emulator CPU each)`,
-        ratio: frontRatio,
+        ...frontRatioCmp,
         goal: '≥ 0.9×',
         met: frontRatio !== null && frontRatio >= 0.9,
       },
@@ -204,7 +205,7 @@ export async function postgresConnectionBench(): Promise<BenchRow[]> {
         subjectValue: `${format(verifyPgClient.perSecond)}/s`,
         baseline: 'TLS handshake alone with the same emulator',
         baselineValue: `${format(tlsOnly.perSecond)}/s`,
-        ratio: pairedRatio(connects.verifyPgClient.samples, connects.tlsOnly.samples, 'rate'),
+        ...compare(connects.verifyPgClient, connects.tlsOnly, 'rate'),
       },
       {
         name: 'connect: adapter vs static password',
@@ -212,7 +213,7 @@ export async function postgresConnectionBench(): Promise<BenchRow[]> {
         subjectValue: `${format(adapterConnect.perSecond)}/s`,
         baseline: 'pg.Client with a fixed token string, same emulator',
         baselineValue: `${format(staticConnect.perSecond)}/s`,
-        ratio: pairedRatio(connects.adapterConnect.samples, connects.staticConnect.samples, 'rate'),
+        ...compare(connects.adapterConnect, connects.staticConnect, 'rate'),
       },
       {
         name: 'pooled queries',
@@ -220,7 +221,7 @@ export async function postgresConnectionBench(): Promise<BenchRow[]> {
         subjectValue: `${format(iamQueries.perSecond)} q/s`,
         baseline: '`pg.Pool` (max 10), same emulator',
         baselineValue: `${format(plainQueries.perSecond)} q/s`,
-        ratio: pairedRatio(pooled.iam.samples, pooled.plain.samples, 'rate'),
+        ...compare(pooled.iam, pooled.plain, 'rate'),
       },
     ]
   } finally {
@@ -283,7 +284,7 @@ export async function mysqlConnectionBench(): Promise<BenchRow[]> {
         subjectValue: `${format(iamConnect.perSecond)}/s`,
         baseline: 'plain connect straight to MariaDB 10.11',
         baselineValue: `${format(direct.perSecond)}/s`,
-        ratio: pairedRatio(connects.iamConnect.samples, connects.direct.samples, 'rate'),
+        ...compare(connects.iamConnect, connects.direct, 'rate'),
         goal: '≥ 1,000/s',
         met: iamConnect.perSecond >= 1000,
       },

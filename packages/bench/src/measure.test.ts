@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { betterRatio, interleave, median, pairedRatio, roundSchedule } from './measure.js'
+import {
+  betterRatio,
+  compare,
+  interleave,
+  median,
+  pairedRatio,
+  pairedSpread,
+  quantile,
+  roundSchedule,
+} from './measure.js'
 import { toMarkdown } from './report.js'
 
 // Pure logic of the bench only: no timing is asserted anywhere.
@@ -66,6 +75,23 @@ describe('ratios', () => {
   })
 })
 
+describe('spread of the rounds', () => {
+  it('quantiles interpolate between sorted values', () => {
+    expect(quantile([1, 2, 3, 4, 5], 0.25)).toBe(2)
+    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5)
+  })
+
+  it('reports the interquartile range of per-round ratios, none for fewer than 3 rounds', () => {
+    expect(pairedSpread([1, 2, 3, 4, 5], [1, 1, 1, 1, 1], 'rate')).toEqual([2, 4])
+    expect(pairedSpread([1, 2], [1, 1], 'rate')).toBeUndefined()
+    expect(compare({ samples: [2, 2, 2] }, { samples: [1, 1, 1] }, 'rate')).toEqual({
+      ratio: 2,
+      ratioSpread: [2, 2],
+    })
+    expect(compare({ samples: [2] }, { samples: [1] }, 'rate')).toEqual({ ratio: 2 })
+  })
+})
+
 describe('markdown table', () => {
   it('prints ratio and goal marks, and a dash for rows without a ratio', () => {
     const md = toMarkdown([
@@ -88,12 +114,22 @@ describe('markdown table', () => {
         ratio: null,
         goal: 'report',
       },
+      {
+        name: 'k',
+        subject: 's',
+        subjectValue: '1',
+        baseline: 'b',
+        baselineValue: '2',
+        ratio: 1,
+        ratioSpread: [0.9, 1.25],
+      },
     ])
     expect(md.split('\n')).toEqual([
       '| benchmark | subject | value | baseline | value | ratio | goal |',
       '| --- | --- | ---: | --- | ---: | ---: | --- |',
       '| n | s | 1 | b | 2 | 0.50× | ≥ 1× ❌ |',
       '| m | s | 1 | b | 2 | — | report |',
+      '| k | s | 1 | b | 2 | 1.00× (0.90–1.25) |  |',
     ])
   })
 })

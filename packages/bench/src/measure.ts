@@ -107,10 +107,47 @@ export async function sequentialMs(durationMs: number, op: () => Promise<unknown
  * round's pair ran back to back, so both saw about the same machine.
  */
 export function pairedRatio(subject: number[], baseline: number[], kind: 'rate' | 'time'): number | null {
+  const ratios = roundRatios(subject, baseline, kind)
+  return ratios.length ? median(ratios) : null
+}
+
+/** The per-round ratios' interquartile range: how far the rounds disagreed (the noise of the run). */
+export function pairedSpread(
+  subject: number[],
+  baseline: number[],
+  kind: 'rate' | 'time',
+): [number, number] | undefined {
+  const ratios = roundRatios(subject, baseline, kind).sort((a, b) => a - b)
+  if (ratios.length < 3) return undefined
+  return [quantile(ratios, 0.25), quantile(ratios, 0.75)]
+}
+
+function roundRatios(subject: number[], baseline: number[], kind: 'rate' | 'time'): number[] {
   const ratios: number[] = []
   for (let i = 0; i < Math.min(subject.length, baseline.length); i++) {
     const r = betterRatio(subject[i]!, baseline[i]!, kind)
     if (r !== null) ratios.push(r)
   }
-  return ratios.length ? median(ratios) : null
+  return ratios
+}
+
+/** Linear-interpolated quantile of sorted values. */
+export function quantile(sorted: number[], q: number): number {
+  const pos = (sorted.length - 1) * q
+  const lo = Math.floor(pos)
+  const hi = Math.ceil(pos)
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo)
+}
+
+/** `ratio` and `ratioSpread` of a row comparing two interleaved subjects. */
+export function compare(
+  subject: { samples: number[] },
+  baseline: { samples: number[] },
+  kind: 'rate' | 'time',
+): { ratio: number | null; ratioSpread?: [number, number] } {
+  const spread = pairedSpread(subject.samples, baseline.samples, kind)
+  return {
+    ratio: pairedRatio(subject.samples, baseline.samples, kind),
+    ...(spread ? { ratioSpread: spread } : {}),
+  }
 }

@@ -13,7 +13,7 @@ import { QueryTypes, Sequelize, type Options as SequelizeOptions } from 'sequeli
 import { DataSource } from 'typeorm'
 import { BENCH_USER, POOL_MAX, POOL_WORKERS, ROUNDS, SLOT_MS } from './bench-config.js'
 import type { EmulatorChild } from './emulator-child.js'
-import { format, interleave, pairedRatio, sequentialMs, throughput } from './measure.js'
+import { compare, format, interleave, sequentialMs, throughput } from './measure.js'
 import { loadPrismaClient } from './prisma-client.js'
 import type { BenchRow } from './report.js'
 
@@ -152,26 +152,28 @@ export async function ormBench(emu: EmulatorChild): Promise<BenchRow[]> {
         plain: () => sequentialMs(SLOT_MS, () => sides.plain.newConnection()),
       })
       const q = { iam: pooled.iam.median, plain: pooled.plain.median }
-      const qRatio = pairedRatio(pooled.iam.samples, pooled.plain.samples, 'rate')
+      const qRatioCmp = compare(pooled.iam, pooled.plain, 'rate')
+      const qRatio = qRatioCmp.ratio
       rows.push({
         name: 'ORM pooled queries',
         subject: `${p.label} (pool ${POOL_MAX}) \`select 1\``,
         subjectValue: `${format(q.iam)} q/s`,
         baseline: `${p.baseline}, same emulator`,
         baselineValue: `${format(q.plain)} q/s`,
-        ratio: qRatio,
+        ...qRatioCmp,
         goal: '≥ 0.98×',
         met: qRatio !== null && qRatio >= 0.98,
       })
       const ms = { iam: connect.iam.median, plain: connect.plain.median }
-      const cRatio = pairedRatio(connect.iam.samples, connect.plain.samples, 'time')
+      const cRatioCmp = compare(connect.iam, connect.plain, 'time')
+      const cRatio = cRatioCmp.ratio
       connectRows.push({
         name: 'ORM new connection (warm cache)',
         subject: `${p.label}: new connection + \`select 1\``,
         subjectValue: `${format(ms.iam, 2)} ms`,
         baseline: `${p.baseline}, same emulator`,
         baselineValue: `${format(ms.plain, 2)} ms`,
-        ratio: cRatio,
+        ...cRatioCmp,
         goal: '≤ 1.05× time',
         // ≤ 1.05× the baseline's time is a ratio (baseline / subject) of at least 1 / 1.05.
         met: cRatio !== null && cRatio >= 1 / 1.05,

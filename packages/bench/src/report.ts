@@ -11,6 +11,11 @@ export interface BenchRow {
   baselineValue: string
   /** subject relative to baseline, oriented so that > 1 means "better than baseline". */
   ratio: number | null
+  /**
+   * Interquartile range of the per-round ratios, when the row compares interleaved rounds: how far
+   * the rounds disagreed. A goal inside this range is not decided by the run.
+   */
+  ratioSpread?: [number, number]
   goal?: string
   met?: boolean
 }
@@ -21,7 +26,9 @@ export function toMarkdown(rows: BenchRow[]): string {
     '| --- | --- | ---: | --- | ---: | ---: | --- |',
   ]
   for (const r of rows) {
-    const ratio = r.ratio === null ? '—' : `${r.ratio >= 100 ? Math.round(r.ratio) : r.ratio.toFixed(2)}×`
+    const x = (n: number) => (n >= 100 ? String(Math.round(n)) : n.toFixed(2))
+    const spread = r.ratioSpread ? ` (${x(r.ratioSpread[0])}–${x(r.ratioSpread[1])})` : ''
+    const ratio = r.ratio === null ? '—' : `${x(r.ratio)}×${spread}`
     const goal = r.goal ? `${r.goal} ${r.met === undefined ? '' : r.met ? '✅' : '❌'}`.trim() : ''
     lines.push(
       `| ${r.name} | ${r.subject} | ${r.subjectValue} | ${r.baseline} | ${r.baselineValue} | ${ratio} | ${goal} |`,
