@@ -161,6 +161,10 @@ if (mysqlExamples.length > 0) {
     } finally {
       await emu.stop()
     }
+    say()
+    say(
+      "(Prisma on MySQL, PrismaMariaDbIam, is tested in packages/prisma: this example's schema is PostgreSQL.)",
+    )
   } else {
     say(
       `MySQL examples (${mysqlExamples.map((e) => e.name).join(', ')}) not run: nothing listens on ${where}. ` +
