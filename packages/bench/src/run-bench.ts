@@ -1,7 +1,10 @@
 // `pnpm bench`: every figure is a ratio against a baseline measured in the same run, printed as
 // markdown and saved as JSON. Nothing here asserts a timing; goals are reported, not enforced.
+import { readFileSync } from 'node:fs'
 import os from 'node:os'
+import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 import { awsWrapperBench, coldStormBench } from './aws-wrapper-bench.js'
 import { MYSQL_URL, PG_URL, ROUNDS, SLOT_MS } from './bench-config.js'
 import { mysqlConnectionBench, postgresConnectionBench } from './connection-bench.js'
@@ -49,6 +52,33 @@ try {
   await Promise.all([pgEmu.stop(), mysqlEmu.stop()])
 }
 
+/** Installed versions of what the rows measure, read from this package's node_modules. */
+function versions(): Record<string, string> {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules')
+  const names = [
+    'pg',
+    'mysql2',
+    'knex',
+    'sequelize',
+    'typeorm',
+    '@prisma/client',
+    '@prisma/adapter-pg',
+    'aws-advanced-nodejs-wrapper',
+  ]
+  return Object.fromEntries(
+    names.map((name) => {
+      try {
+        return [
+          name,
+          (JSON.parse(readFileSync(join(dir, name, 'package.json'), 'utf8')) as { version: string }).version,
+        ]
+      } catch {
+        return [name, 'unknown']
+      }
+    }),
+  )
+}
+
 const cpus = os.cpus()
 const meta = {
   date: new Date().toISOString(),
@@ -61,11 +91,17 @@ const meta = {
   slotMs: SLOT_MS,
   durationSeconds: Math.round((performance.now() - started) / 1000),
   awsWrapperListenerWarnings: listenerWarnings,
+  versions: versions(),
 }
 console.log(
   `\n## rds-iam benchmarks (${meta.date.slice(0, 16).replace('T', ' ')} UTC, ${meta.node}, ${meta.cpus}, ${meta.memory}; load ${meta.loadAverage.before} → ${meta.loadAverage.after}; ${ROUNDS} rounds × ${SLOT_MS} ms; ${meta.durationSeconds} s)\n`,
 )
 console.log(toMarkdown(rows))
+console.log(
+  `\nVersions: ${Object.entries(meta.versions)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ')}. Ratios: median of per-round ratios (interquartile range in brackets); > 1 is better.`,
+)
 if (listenerWarnings > 0) {
   console.log(
     `\n(aws-advanced-nodejs-wrapper: ${listenerWarnings} MaxListenersExceededWarning(s) during the run, counted, not printed)`,
