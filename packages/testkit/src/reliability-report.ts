@@ -33,6 +33,8 @@ export interface ReliabilityRow {
   refusalMaxLogins: number
   leaks: number
   scannedTexts: number
+  /** Up to three distinct errors that reached workers in the load, as one line each. */
+  sampleErrors: string[]
 }
 
 /**

@@ -11,7 +11,7 @@ export function typeormHarness(engine: Engine, typeorm: TypeormUnderTest): Confo
   return {
     adapter: `typeorm@${typeorm.version}`,
     engines: [engine],
-    async open(s, { max }): Promise<PoolHandle> {
+    async open(s, { max, acquireTimeoutMs }): Promise<PoolHandle> {
       const mysql = engine === 'mysql'
       const options = withIam(
         mysql
@@ -36,7 +36,8 @@ export function typeormHarness(engine: Engine, typeorm: TypeormUnderTest): Confo
               ssl: s.ssl,
               iam: s.iam,
               poolSize: max,
-              connectTimeoutMS: 5000,
+              // pg-pool's connectionTimeoutMillis: also how long a caller waits for a pooled client.
+              connectTimeoutMS: acquireTimeoutMs ?? 5000,
               driver: typeorm.pg,
             },
         { typeormVersion: typeorm.version },

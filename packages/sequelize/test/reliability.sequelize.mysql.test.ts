@@ -1,0 +1,6 @@
+import { runReliability } from '@rds-iam/testkit'
+import { SEQUELIZE_VERSIONS, sequelizeHarness } from './sequelize-harness.js'
+
+runReliability(
+  sequelizeHarness(['mysql'], { Sequelize: SEQUELIZE_VERSIONS.lowest, label: 'sequelize', dialect: 'mysql' }),
+)

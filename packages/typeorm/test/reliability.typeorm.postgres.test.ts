@@ -1,0 +1,5 @@
+import { runReliability } from '@rds-iam/testkit'
+import { typeormHarness } from './typeorm-harness.js'
+import { loadTypeorm } from './typeorm-versions.js'
+
+runReliability(typeormHarness('postgres', loadTypeorm('typeorm')))
