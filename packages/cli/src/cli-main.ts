@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { createTokenProvider, RdsIamError } from '@rds-iam/core'
+import { createTokenProvider, parseRdsHostname, RdsIamError } from '@rds-iam/core'
 import pkg from '../package.json' with { type: 'json' }
 import { doctorCommand } from './doctor-command.js'
 import { urlCommand } from './url-command.js'
@@ -34,15 +34,18 @@ Options:
 `
 
 const TOKEN_USAGE = `Usage: rds-iam token --hostname HOST --port PORT --username USER [--region REGION] [--profile NAME]
+       rds-iam token --engine dsql --hostname CLUSTER_HOST --username ROLE [--expires-in SECONDS]
 
 Prints an IAM auth token for the database user on stdout. Credentials come from the AWS default
 chain (environment, ~/.aws, SSO, instance/task role) or --profile. The region defaults to the one
 in the hostname, then AWS_REGION / AWS_DEFAULT_REGION.
 
 Options:
-  --hostname HOST   RDS/Aurora/Proxy endpoint the token is for (required)
-  --port PORT       Database port, e.g. 5432 or 3306 (required)
-  --username USER   Database user (required)
+  --hostname HOST   RDS/Aurora/Proxy endpoint or Aurora DSQL cluster host the token is for (required)
+  --port PORT       Database port, e.g. 5432 or 3306 (required for RDS; DSQL tokens name no port)
+  --username USER   Database user; for DSQL the role (admin → DbConnectAdmin, others → DbConnect)
+  --engine rds|dsql Which service to sign for (default: dsql for <id>.dsql.<region>.on.aws, else rds)
+  --expires-in S    DSQL only: token lifetime in seconds, 1 to 604800 (default 900)
   --region REGION   AWS region, e.g. eu-west-1
   --profile NAME    AWS profile to take credentials from
   --help            Show this help
@@ -79,6 +82,8 @@ async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
         username: { type: 'string' },
         region: { type: 'string' },
         profile: { type: 'string' },
+        engine: { type: 'string' },
+        'expires-in': { type: 'string' },
         help: { type: 'boolean' },
       },
     }))
@@ -89,6 +94,29 @@ async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(TOKEN_USAGE)
     return ExitCode.OK
   }
+  const engine = values.engine as string | undefined
+  if (engine !== undefined && engine !== 'rds' && engine !== 'dsql') {
+    throw new UsageError(`--engine must be rds or dsql, got ${engine}\n\n${TOKEN_USAGE}`)
+  }
+  const dsql =
+    engine === 'dsql' ||
+    (engine === undefined && parseRdsHostname(String(values.hostname ?? '')).kind === 'dsql')
+  let expiresInSeconds: number | undefined
+  if (values['expires-in'] !== undefined) {
+    expiresInSeconds = Number(values['expires-in'])
+    if (!dsql) {
+      throw new UsageError(
+        `--expires-in applies to --engine dsql only (RDS tokens live 900 s)\n\n${TOKEN_USAGE}`,
+      )
+    }
+    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > 604_800) {
+      throw new UsageError(
+        `--expires-in must be a whole number of seconds from 1 to 604800, got ${String(values['expires-in'])}\n\n${TOKEN_USAGE}`,
+      )
+    }
+  }
+  // DSQL signs the host alone; its port is always 5432 and only fills the provider's input.
+  if (dsql) values.port ??= '5432'
   const missing = ['hostname', 'port', 'username'].filter((k) => !values[k])
   if (missing.length > 0) {
     throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}\n\n${TOKEN_USAGE}`)
@@ -105,6 +133,8 @@ async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
     username: values.username as string,
     ...(values.region ? { region: values.region as string } : {}),
     ...(values.profile ? { profile: values.profile as string } : {}),
+    ...(engine === undefined ? {} : { service: engine as 'rds' | 'dsql' }),
+    ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
   })
   io.stdout.write(`${await provider.getToken()}\n`)
   return ExitCode.OK
