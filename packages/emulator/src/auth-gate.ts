@@ -260,12 +260,15 @@ export function endAfterFlush(socket: Socket): void {
   setTimeout(() => socket.destroy(), RELAY_LINGER_MS).unref()
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+
 /**
  * Control characters (newlines above all) written as escapes, so that text a client chose (a user
  * or database name, an upstream's message) can never start a forged log line of its own.
  */
 export function escapeControlCharacters(line: string): string {
-  return line.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+  return line.replace(CONTROL_CHARACTERS, (c) => {
     const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
     const code = c.charCodeAt(0)
     return named[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`)

@@ -16,6 +16,7 @@ const forged = (engine: string) =>
 /** Every logged line is one line: no control character a client sent survives unescaped. */
 function expectOneLineEach(lines: string[]): void {
   expect(lines.length).toBeGreaterThan(0)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   for (const line of lines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/)
   expect(lines.filter((l) => /^\w+: IAM authentication succeeded/.test(l))).toEqual([])
 }
