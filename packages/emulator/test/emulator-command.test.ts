@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { access, readFile } from 'node:fs/promises'
 import { Writable } from 'node:stream'
+import { DsqlSigner } from '@aws-sdk/dsql-signer'
 import { Signer } from '@aws-sdk/rds-signer'
 import pg from 'pg'
 import { describe, expect, it, vi } from 'vitest'
@@ -258,4 +259,60 @@ describe('runEmulatorCommand', () => {
     },
     30_000,
   )
+
+  it.each([[['--engine', 'dsql', '--proxy']], [['--engine', 'dsql', '--endpoint', 'http://x']]])(
+    'exits 2 on dsql misuse %j',
+    async (argv) => {
+      const out = capture()
+      const err = capture()
+      expect(await runEmulatorCommand(argv, { stdout: out.stream, stderr: err.stream })).toBe(2)
+      expect(err.text()).toMatch(/rds-iam emulator: /)
+    },
+  )
+
+  it.skipIf(!pgReachable)(
+    '--engine dsql: the printed token command and psql command log in as admin with a DSQL token',
+    async () => {
+      const cluster = 'abcdefghijklmnopqrstuvwxyz.dsql.eu-west-1.on.aws'
+      const cmd = await startCommand(['--engine', 'dsql', '--endpoint', cluster, '--upstream', PG_URL])
+      try {
+        const text = cmd.out.text()
+        expect(text).toContain('rds-iam emulator (Aurora DSQL) is listening')
+        expect(text).toContain(`  endpoint           ${cluster} (tokens are signed for this)`)
+        expect(field(text, 'region')).toBe('eu-west-1')
+        const line = connectLine(text)
+        expect(line).toMatch(/^PGPASSWORD=.* psql .*user=admin /)
+        const token = await new DsqlSigner({
+          hostname: cluster,
+          region: 'eu-west-1',
+          credentials: {
+            accessKeyId: field(text, 'access key id'),
+            secretAccessKey: field(text, 'secret access key'),
+          },
+        }).getDbConnectAdminAuthToken()
+        const r = await bash(
+          `${line} -tAc 'select 40 + 2'`,
+          `token --engine dsql --hostname ${cluster} --username admin --region eu-west-1`,
+          token,
+        )
+        expect(r.stderr).toBe('')
+        expect(r.stdout).toBe('42\n')
+        expect(r.code).toBe(0)
+      } finally {
+        cmd.controller.abort()
+        expect(await cmd.running).toBe(0)
+      }
+    },
+    30_000,
+  )
+
+  it.skipIf(!pgReachable)('--proxy prints that it stands in for RDS Proxy', async () => {
+    const cmd = await startCommand(['--engine', 'postgres', '--proxy', '--upstream', PG_URL])
+    try {
+      expect(cmd.out.text()).toContain('rds-iam emulator (postgres, as RDS Proxy) is listening')
+    } finally {
+      cmd.controller.abort()
+      expect(await cmd.running).toBe(0)
+    }
+  })
 })

@@ -41,7 +41,13 @@ test.each(cases)(
   'the built package loads and runs on %s through %s',
   (node, kind) => {
     expect(run(node, kind)).toEqual({
-      exports: ['TokenVerifier', 'runEmulatorCommand', 'startEmulator'],
+      exports: [
+        'DsqlTokenVerifier',
+        'EmulatorOptionsError',
+        'TokenVerifier',
+        'runEmulatorCommand',
+        'startEmulator',
+      ],
       endpoint: true,
       ca: true,
       key: true,
@@ -50,6 +56,7 @@ test.each(cases)(
         rejected: { InvalidToken: 0, ExpiredToken: 0, NotAuthorized: 0, ThrottlingException: 0 },
         open: 0,
         protocolErrors: 0,
+        proxyRefused: 0,
       },
     })
   },
