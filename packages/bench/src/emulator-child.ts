@@ -15,7 +15,11 @@ export interface EmulatorChild {
 /** Starts `emulator-process.ts` in a child process and resolves once it listens. */
 export function startEmulatorChild(engine: 'postgres' | 'mysql', upstream?: string): Promise<EmulatorChild> {
   const entry = join(dirname(fileURLToPath(import.meta.url)), 'emulator-process.ts')
-  const child = fork(entry, [engine, ...(upstream ? [upstream] : [])], { execArgv: ['--import', 'tsx'] })
+  // The emulator is a fixture here, not a subject: run it from its source (`dev-source`), so a
+  // rebuild of its dist elsewhere in the workspace cannot pull the files out from under the run.
+  const child = fork(entry, [engine, ...(upstream ? [upstream] : [])], {
+    execArgv: ['--conditions=dev-source', '--import', 'tsx'],
+  })
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill()
