@@ -8,6 +8,7 @@ import {
 import { checkDialect, checkNoPassword, checkNotNative, endpointConfigs } from './config-checks.js'
 import { EndpointRegistry, invalid } from './endpoint-registry.js'
 import type { ConnectionManagerLike, EndpointConfig, SequelizeLike } from './internal-types.js'
+import { boundCreatesToWaiters } from './pool-creates.js'
 import { SUPPORTED_SEQUELIZE_VERSIONS } from './supported-versions.js'
 
 /**
@@ -68,10 +69,13 @@ function setPassword(config: EndpointConfig, token: string): void {
  * (`SequelizeConnectionError` with SQLSTATE 28000, `SequelizeAccessDeniedError` with errno 1045)
  * invalidates the endpoint's token and reconnects with a fresh one; the last failure becomes
  * `RDS_IAM_AUTH_FAILED` with Sequelize's error as `cause`. Other errors pass through unchanged.
+ * The pool is kept from starting creates no caller waits for, so a caller costs at most
+ * `maxAttempts` logins (see pool-creates.ts).
  */
 export function installConnectRetry(manager: ConnectionManagerLike, registry: EndpointRegistry): void {
   if (retried.has(manager)) return
   retried.add(manager)
+  boundCreatesToWaiters(manager.pool)
   const original = manager.connect
   Object.defineProperty(manager, 'connect', {
     configurable: true,

@@ -20,6 +20,8 @@ export interface ConnectionManagerLike {
     replication?: false | { write?: EndpointConfig; read?: EndpointConfig[] | EndpointConfig }
   }
   lib?: { Client?: unknown }
+  /** sequelize-pool's `Pool`, or `{ read, write }` pools with `replication`. */
+  pool?: unknown
 }
 
 /** The part of a Sequelize instance the adapter touches; typed structurally so no import of sequelize is needed at run time. */
