@@ -3,7 +3,17 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { IamLogger } from './iam-options.js'
 
-/** The warning code of a driver or ORM outside the adapter's supported range. */
+/**
+ * The warning code of a driver or ORM outside the adapter's supported range.
+ *
+ * @example
+ * ```ts
+ * import { UNSUPPORTED_VERSION_WARNING } from '@rds-iam/core'
+ * process.on('warning', (w) => {
+ *   if ((w as { code?: string }).code === UNSUPPORTED_VERSION_WARNING) console.error(w.message)
+ * })
+ * ```
+ */
 export const UNSUPPORTED_VERSION_WARNING = 'RDS_IAM_UNSUPPORTED_VERSION'
 
 // On globalThis so the ESM and CJS builds of core (both can load in one process) warn once, not twice.
@@ -89,7 +99,7 @@ export function versionSatisfies(version: string, range: string): boolean {
  * @example
  * ```ts
  * import { installedPeerVersion } from '@rds-iam/core'
- * installedPeerVersion('pg', import.meta.url) // e.g. '8.23.1'
+ * installedPeerVersion('pg', '/app/server.js') // the pg /app resolves, e.g. '8.23.1'
  * ```
  */
 export function installedPeerVersion(id: string, from: string): string | undefined {
@@ -131,7 +141,7 @@ export function installedPeerVersion(id: string, from: string): string | undefin
  * @example
  * ```ts
  * import { checkPeerVersion, installedPeerVersion } from '@rds-iam/core'
- * checkPeerVersion('pg', installedPeerVersion('pg', import.meta.url), '>=8.11.0 <9')
+ * checkPeerVersion('pg', installedPeerVersion('pg', '/app/server.js'), '>=8.11.0 <9', console)
  * ```
  */
 export function checkPeerVersion(
