@@ -43,11 +43,13 @@ rows.push(...(await step('mysql emulator', mysqlConnectionBench)))
 const pgEmu = await startEmulatorChild('postgres', PG_URL)
 const mysqlEmu = await startEmulatorChild('mysql', MYSQL_URL)
 try {
+  // Memory first, while the heap is small: forced collections are quicker and the deltas cleaner.
+  const memoryRows = await step('memory', () => memoryBench(pgEmu, mysqlEmu))
   rows.push(...(await step('ORM adapters', () => ormBench(pgEmu))))
   rows.push(...(await step('AWS wrapper (postgres)', () => awsWrapperBench('postgres', pgEmu))))
   rows.push(await step('cold storm', () => coldStormBench(pgEmu)))
   rows.push(...(await step('AWS wrapper (mysql)', () => awsWrapperBench('mysql', mysqlEmu))))
-  rows.push(...(await step('memory', () => memoryBench(pgEmu, mysqlEmu))))
+  rows.push(...memoryRows)
 } finally {
   await Promise.all([pgEmu.stop(), mysqlEmu.stop()])
 }
