@@ -8,6 +8,7 @@ import {
 } from '@rds-iam/core'
 import { withIam as withMysql2Iam } from '@rds-iam/mysql2'
 import type { EndpointConfig } from './internal-types.js'
+import { tunnelSocket } from './tunnel-socket.js'
 
 /**
  * A Sequelize dialect IAM works with.
@@ -113,14 +114,23 @@ export class EndpointRegistry {
     if (this.dialect === 'mysql') {
       // @rds-iam/mysql2 decides mysql2's TLS (its RDS bundle, identity checks, 'Amazon RDS'); the
       // rest of its config is not used: the token comes from beforeConnect, per endpoint.
-      const { ssl } = withMysql2Iam({
+      const applied = withMysql2Iam({
         host: auth.hostname,
         port: auth.port,
         user: auth.username,
         ssl: withRdsBundle(userSsl) as never,
+        stream: (rest.stream ?? tunnelSocket(auth.hostname, auth.port)) as never,
         iam: this.iam,
       })
-      if (ssl !== undefined) out.ssl = ssl
+      if (applied.ssl !== undefined) out.ssl = applied.ssl
+      // Through a tunnel (iam.signingHostname, connecting to e.g. 127.0.0.1) @rds-iam/mysql2 makes
+      // mysql2's `host` the name on the RDS certificate, since mysql2 checks the certificate (and
+      // sends SNI) against `host`; the TCP connection then goes to the tunnel end through `stream`.
+      // Sequelize spreads dialectOptions over its own host, so both land in mysql2's config.
+      if (applied.host.toLowerCase() !== auth.hostname.toLowerCase()) {
+        out.host = applied.host
+        out.stream = applied.stream
+      }
       const plugins = rest.authPlugins
       if (plugins !== undefined && (plugins === null || typeof plugins !== 'object')) {
         throw invalid(

@@ -178,3 +178,79 @@ describe.runIf(engines.has('postgres'))('postgres dialect: insecure without TLS 
     }
   })
 })
+
+// Through a tunnel (connecting to 127.0.0.1, tokens signed for the RDS endpoint with
+// iam.signingHostname) the certificate must be checked against the RDS endpoint's name, not
+// against 127.0.0.1. The emulator's certificate names RDS_HOST (and localhost/127.0.0.1), and it
+// accepts only tokens signed for RDS_HOST:3306.
+const RDS_HOST = 'db.example.us-east-1.rds.amazonaws.com'
+const OTHER_HOST = 'db.other.us-east-1.rds.amazonaws.com'
+
+describe.runIf(engines.has('mysql'))(
+  'mysql dialect through a tunnel: the certificate is checked against iam.signingHostname',
+  () => {
+    let emu: Emulator
+    beforeAll(async () => {
+      emu = await startEmulator({ engine: 'mysql', upstream: TEST_URLS.mysql, endpoint: `${RDS_HOST}:3306` })
+    })
+    afterAll(() => emu?.stop())
+
+    let n = 0
+    const throughTunnel = (Sequelize: (typeof SEQUELIZE_VERSIONS)['latest'], signingHostname: string) =>
+      new Sequelize(
+        withIam({
+          dialect: 'mysql',
+          host: '127.0.0.1',
+          port: emu.port,
+          username: `tunnel_user_${n++}`,
+          database: 'test',
+          logging: false,
+          pool: { max: 3, min: 0 },
+          dialectOptions: { ssl: { ca: emu.ca } },
+          iam: {
+            region: emu.region,
+            credentials: emu.credentials[0]!,
+            signingHostname,
+            signingPort: 3306,
+            retry: { maxAttempts: 1 },
+          },
+        }),
+      )
+
+    for (const [version, Sequelize] of Object.entries(SEQUELIZE_VERSIONS)) {
+      test(`sequelize ${version}: the RDS name on the certificate is accepted; the version probe and pooled connections log in`, async () => {
+        const before = emu.stats().accepted
+        const sequelize = throughTunnel(Sequelize, RDS_HOST)
+        try {
+          await sequelize.authenticate()
+          const rows = await Promise.all(
+            Array.from({ length: 3 }, () => sequelize.query('select 1 as one', { type: 'SELECT' as never })),
+          )
+          expect(rows).toEqual(Array.from({ length: 3 }, () => [{ one: 1 }]))
+          // The probe plus at least one pooled connection, every one signed for RDS_HOST:3306.
+          expect(emu.stats().accepted - before).toBeGreaterThanOrEqual(2)
+          expect(Object.values(emu.stats().rejected).reduce((a, b) => a + b, 0)).toBe(0)
+        } finally {
+          await sequelize.close()
+        }
+      })
+
+      test(`sequelize ${version}: a certificate that does not name iam.signingHostname is refused before any token`, async () => {
+        const before = totalLogins(emu)
+        const sequelize = throughTunnel(Sequelize, OTHER_HOST)
+        try {
+          const error = (await sequelize.authenticate().then(
+            () => undefined,
+            (err: unknown) => err,
+          )) as { message?: string; parent?: { code?: string } } | undefined
+          expect(`${error?.parent?.code} ${error?.message}`).toMatch(
+            /ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate's altnames/i,
+          )
+          expect(totalLogins(emu)).toBe(before)
+        } finally {
+          await sequelize.close()
+        }
+      })
+    }
+  },
+)
