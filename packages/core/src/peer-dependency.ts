@@ -11,7 +11,7 @@ import { RdsIamError } from './rds-iam-error.js'
  * @param fix what the user should do, e.g. how to install or inject the module
  *
  * @example
- * ```ts
+ * ```ts esm-only: an adapter passes its own import.meta.url
  * const pg = requirePeer<PgModuleLike>('pg', import.meta.url, 'npm install pg, or pass your copy: createPool(config, { pg })')
  * ```
  */

@@ -23,7 +23,7 @@ export interface IamPgConfig {
   user?: string
   database?: string
   connectionString?: string
-  ssl?: unknown
+  ssl?: boolean | import('node:tls').ConnectionOptions
 }
 
 // On globalThis under a registered symbol, so the ESM and CommonJS builds of this package loaded

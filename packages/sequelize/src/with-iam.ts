@@ -10,6 +10,7 @@ import type { EndpointConfig } from './internal-types.js'
  *
  * @example
  * ```ts
+ * import { Sequelize } from 'sequelize'
  * const options: IamSequelizeOptions = { dialect: 'mysql', host, username: 'app', iam: { region: 'eu-west-1' } }
  * const sequelize = new Sequelize(withIam(options))
  * ```

@@ -11,3 +11,5 @@ declare const config: import('pg').ClientConfig & { iam?: import('@rds-iam/core'
 declare const driverConfig: import('pg').ClientConfig
 declare function connectWith(provider: TokenProvider): Promise<import('pg').Client>
 type PgModuleLike = typeof import('pg')
+declare const input: import('@rds-iam/core').ConnectionAuthInput
+declare function backOff(): Promise<void>

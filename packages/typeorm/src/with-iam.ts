@@ -37,6 +37,7 @@ export type IamCapableDataSourceOptions = Extract<
  *
  * @example
  * ```ts
+ * import { DataSource } from 'typeorm'
  * const options: IamDataSourceOptions = { type: 'postgres', host, username: 'app', database: 'app', iam: { region: 'eu-west-1' } }
  * const dataSource = new DataSource(withIam(options))
  * ```
