@@ -23,6 +23,11 @@ report.afterTls = loaded()
 await core.createTokenProvider({ hostname: 'db.abc.eu-west-1.rds.amazonaws.com', port: 5432, username: 'u',
   credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } }).getToken()
 report.afterToken = loaded()
+const dsql = () => Object.keys(require.cache).filter((k) => /[\\/]@aws-sdk[\\/]dsql-signer[\\/]/.test(k)).length
+report.dsqlAfterRdsToken = dsql()
+await core.createTokenProvider({ hostname: 'abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws', port: 5432, username: 'admin',
+  credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } }).getToken()
+report.dsqlAfterDsqlToken = dsql()
 console.log(JSON.stringify(report))
 `
 
@@ -48,6 +53,9 @@ ${PROBE}`
     expect(report.atImport).toBe(0)
     expect(report.afterTls).toBeGreaterThan(0) // the probe sees CommonJS loads: the check is live
     expect(report.afterToken).toBeGreaterThan(report.afterTls)
+    // @aws-sdk/dsql-signer is loaded by the first DSQL token only, never by an RDS one.
+    expect(report.dsqlAfterRdsToken).toBe(0)
+    expect(report.dsqlAfterDsqlToken).toBeGreaterThan(0)
   })
 
   it('CommonJS build', async () => {
@@ -60,5 +68,7 @@ ${PROBE}
     expect(report.atImport).toBe(0)
     expect(report.afterTls).toBeGreaterThan(0)
     expect(report.afterToken).toBeGreaterThan(report.afterTls)
+    expect(report.dsqlAfterRdsToken).toBe(0)
+    expect(report.dsqlAfterDsqlToken).toBeGreaterThan(0)
   })
 })
