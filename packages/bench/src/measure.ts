@@ -13,6 +13,9 @@ export async function opsPerSecond(
   return iterations / seconds
 }
 
+/** Operations that threw during any `throughput` run of this process; the run reports them. */
+export const failures = { count: 0, first: '' }
+
 /**
  * Runs `op` from `concurrency` workers until `durationMs` has passed; returns completed ops/s.
  * Bounded in time by construction, so a slow server cannot make the benchmark hang.
@@ -31,8 +34,10 @@ export async function throughput(
       try {
         await op()
         completed++
-      } catch {
+      } catch (err) {
         failed++
+        failures.count++
+        failures.first ||= err instanceof Error ? err.message : String(err)
       }
     }
   }

@@ -17,7 +17,7 @@ import { compare, format, interleave, sequentialMs, throughput } from './measure
 import { loadPrismaClient } from './prisma-client.js'
 import type { BenchRow } from './report.js'
 
-/** One ORM set up twice: `pooled` queries through a pool; `connect` opens one new physical connection. */
+/** One ORM set up twice: through its IAM adapter, and plain with a fixed token as password. */
 interface OrmPair {
   label: string
   /** How the baseline is built, for the table. */

@@ -10,6 +10,7 @@ import { MYSQL_URL, PG_URL, ROUNDS, SLOT_MS } from './bench-config.js'
 import { mysqlConnectionBench, postgresConnectionBench } from './connection-bench.js'
 import { startEmulatorChild } from './emulator-child.js'
 import { importBench } from './import-bench.js'
+import { failures } from './measure.js'
 import { memoryBench } from './memory-bench.js'
 import { ormBench } from './orm-bench.js'
 import type { BenchRow } from './report.js'
@@ -93,6 +94,8 @@ const meta = {
   slotMs: SLOT_MS,
   durationSeconds: Math.round((performance.now() - started) / 1000),
   awsWrapperListenerWarnings: listenerWarnings,
+  // A throughput figure counts completed operations only; failed ones are reported, not hidden.
+  failedOperations: failures.count,
   versions: versions(),
 }
 console.log(
@@ -104,6 +107,9 @@ console.log(
     .map(([name, version]) => `${name} ${version}`)
     .join(', ')}. Ratios: median of per-round ratios (interquartile range in brackets); > 1 is better.`,
 )
+if (failures.count > 0) {
+  console.log(`\n**${failures.count} operation(s) failed during throughput runs** (first: ${failures.first})`)
+}
 if (listenerWarnings > 0) {
   console.log(
     `\n(aws-advanced-nodejs-wrapper: ${listenerWarnings} MaxListenersExceededWarning(s) during the run, counted, not printed)`,
