@@ -81,8 +81,8 @@ function tlsRefused(provider: TokenProvider, cause: unknown): RdsIamError {
   const who = target ? `${target.connectHostname}:${target.connectPort}` : 'the database'
   return new RdsIamError(
     'RDS_IAM_INSECURE_TRANSPORT',
-    `${who} refused a connection without TLS (pg_hba.conf allows IAM users only over TLS)`,
-    'RDS requires TLS for IAM logins: remove ssl: false / sslmode=disable and iam.insecure; rds-iam then verifies the server against the RDS CA bundle it ships',
+    `${who} refused a connection without TLS (RDS's pg_hba.conf and RDS Proxy allow IAM logins only over TLS)`,
+    'RDS, RDS Proxy and Aurora DSQL require TLS for IAM logins: remove ssl: false / sslmode=disable and iam.insecure; rds-iam then verifies the server against the RDS CA bundle it ships',
     { cause },
   )
 }
