@@ -117,7 +117,7 @@ describe.skipIf(!mysqlReachable)('proxy: true, mysql', () => {
     port: emu.port,
     user: 'root',
     database: upstreamOptions().database,
-    ...(tls ? { ssl: { ca: emu.ca, servername: PROXY, rejectUnauthorized: true } } : {}),
+    ...(tls ? { ssl: { ca: emu.ca, rejectUnauthorized: true } } : {}),
     authPlugins: { mysql_clear_password: () => () => password() },
     connectTimeout: 10_000,
   })
