@@ -182,16 +182,20 @@ describe.runIf(engines.has('postgres'))('postgres dialect: insecure without TLS 
 // Through a tunnel (connecting to 127.0.0.1, tokens signed for the RDS endpoint with
 // iam.signingHostname) the certificate must be checked against the RDS endpoint's name, not
 // against 127.0.0.1. The emulator's certificate names RDS_HOST (and localhost/127.0.0.1), and it
-// accepts only tokens signed for RDS_HOST:3306.
+// accepts only tokens signed for RDS_HOST:3306 (MySQL) / RDS_HOST:5432 (PostgreSQL).
 const RDS_HOST = 'db.example.us-east-1.rds.amazonaws.com'
 const OTHER_HOST = 'db.other.us-east-1.rds.amazonaws.com'
 
-describe.runIf(engines.has('mysql'))(
-  'mysql dialect through a tunnel: the certificate is checked against iam.signingHostname',
-  () => {
+for (const { dialect, engine } of CASES.filter((c) => engines.has(c.engine))) {
+  const signingPort = engine === 'mysql' ? 3306 : 5432
+  describe(`${dialect} dialect through a tunnel: the certificate is checked against iam.signingHostname`, () => {
     let emu: Emulator
     beforeAll(async () => {
-      emu = await startEmulator({ engine: 'mysql', upstream: TEST_URLS.mysql, endpoint: `${RDS_HOST}:3306` })
+      emu = await startEmulator({
+        engine,
+        upstream: TEST_URLS[engine],
+        endpoint: `${RDS_HOST}:${signingPort}`,
+      })
     })
     afterAll(() => emu?.stop())
 
@@ -199,7 +203,7 @@ describe.runIf(engines.has('mysql'))(
     const throughTunnel = (Sequelize: (typeof SEQUELIZE_VERSIONS)['latest'], signingHostname: string) =>
       new Sequelize(
         withIam({
-          dialect: 'mysql',
+          dialect,
           host: '127.0.0.1',
           port: emu.port,
           username: `tunnel_user_${n++}`,
@@ -211,7 +215,7 @@ describe.runIf(engines.has('mysql'))(
             region: emu.region,
             credentials: emu.credentials[0]!,
             signingHostname,
-            signingPort: 3306,
+            signingPort,
             retry: { maxAttempts: 1 },
           },
         }),
@@ -227,7 +231,7 @@ describe.runIf(engines.has('mysql'))(
             Array.from({ length: 3 }, () => sequelize.query('select 1 as one', { type: 'SELECT' as never })),
           )
           expect(rows).toEqual(Array.from({ length: 3 }, () => [{ one: 1 }]))
-          // The probe plus at least one pooled connection, every one signed for RDS_HOST:3306.
+          // The probe plus at least one pooled connection, every one signed for RDS_HOST.
           expect(emu.stats().accepted - before).toBeGreaterThanOrEqual(2)
           expect(Object.values(emu.stats().rejected).reduce((a, b) => a + b, 0)).toBe(0)
         } finally {
@@ -252,5 +256,5 @@ describe.runIf(engines.has('mysql'))(
         }
       })
     }
-  },
-)
+  })
+}
