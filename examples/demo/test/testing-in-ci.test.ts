@@ -87,3 +87,16 @@ test("the testing-in-ci workflow step starts the emulator and exports a key the 
     await rm(work, { recursive: true, force: true })
   }
 }, 120_000)
+
+// The doc's in-process block, run as written (the ts fence after "## In-process").
+test("the testing-in-ci in-process block prints '2 1': a second token after the forced expiry, one refused login", async () => {
+  const text = await readFile(doc, 'utf8')
+  const section = text.slice(text.indexOf('## In-process'))
+  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1]
+  expect(code).toContain('emu.faults.maxTokenAge(1)')
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code ?? ''], {
+    cwd: demoDir,
+    timeout: 120_000,
+  })
+  expect(stdout.trim()).toBe('2 1')
+}, 150_000)
