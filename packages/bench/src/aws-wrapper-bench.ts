@@ -205,6 +205,22 @@ export async function awsWrapperBench(engine: Engine, emu: EmulatorChild): Promi
         baselineValue: `${format(connect.plain.median, 2)} ms`,
         ...compare(connect.aws, connect.plain, 'time'),
       },
+      {
+        name: `adapter vs plain driver (${engine}): pooled queries`,
+        subject: `${label.ours} pool (max ${POOL_MAX}) \`select 1\``,
+        subjectValue: `${format(pooled.ours.median)} q/s`,
+        baseline: `plain ${label.plain} pool, fixed token, same emulator`,
+        baselineValue: `${format(pooled.plain.median)} q/s`,
+        ...compare(pooled.ours, pooled.plain, 'rate'),
+      },
+      {
+        name: `adapter vs plain driver (${engine}): sequential connect`,
+        subject: `${label.ours}: new connection + \`select 1\` + end`,
+        subjectValue: `${format(connect.ours.median, 2)} ms`,
+        baseline: `plain ${label.plain} connection, fixed token, same emulator`,
+        baselineValue: `${format(connect.plain.median, 2)} ms`,
+        ...compare(connect.ours, connect.plain, 'time'),
+      },
     ]
   } finally {
     await s.close()
