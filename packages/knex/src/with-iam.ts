@@ -9,7 +9,7 @@ import {
 import { getTokenProvider as mysqlProvider, withIam as mysqlWithIam } from '@rds-iam/mysql2'
 import { getTokenProvider as pgProvider, withIam as pgWithIam } from '@rds-iam/pg'
 
-// knex 3.2.0–3.2.7 name an ESM types file they do not ship; the CommonJS typings are the same API.
+// The CommonJS typings are the same API as the ESM ones and exist in every 3.x (3.2.0–3.2.3 lack the ESM file).
 type KnexConfig = import('knex', { with: { 'resolution-mode': 'require' }}).Knex.Config
 
 import { createIamDialect } from './iam-dialect.js'
