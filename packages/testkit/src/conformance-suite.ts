@@ -130,7 +130,7 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
           ? await startEmulator({
               engine: 'dsql',
               endpoint: dsqlCluster(),
-              upstream: TEST_URLS.postgres,
+              upstream: TEST_URLS.dsql,
               credentials: [key],
               admins: [key.accessKeyId],
               // AWS IAM GRANT rds_iam_app_* TO the test key's principal; rds_iam_denied is not mapped.
@@ -156,9 +156,7 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
         return
       }
       const database =
-        engine === 'pglite'
-          ? 'postgres'
-          : new URL(TEST_URLS[engine === 'dsql' ? 'postgres' : engine]).pathname.slice(1) || 'test'
+        engine === 'pglite' ? 'postgres' : new URL(TEST_URLS[engine]).pathname.slice(1) || 'test'
       ctx = { emu, raw, key, database }
     })
     afterAll(async () => {

@@ -1,8 +1,14 @@
-import { START_COMMANDS, TEST_URLS } from '@rds-iam/test-services'
+import { TEST_URLS as SERVICE_URLS, START_COMMANDS } from '@rds-iam/test-services'
 import type { Engine } from './conformance-types.js'
 
-/** Upstream URLs, from env with the local-service defaults (DESIGN §7). */
-export { TEST_URLS }
+/**
+ * Upstream URLs, from env with the local-service defaults (DESIGN §7), by engine: `dsql` is the
+ * PostgreSQL the DSQL emulator fronts (so `TEST_URLS[engine]` works for every non-PGlite engine).
+ */
+export const TEST_URLS: Readonly<typeof SERVICE_URLS & { dsql: string }> = Object.freeze({
+  ...SERVICE_URLS,
+  dsql: SERVICE_URLS.postgres,
+})
 
 const HOW_TO_START: Record<Engine, string> = {
   postgres: `start PostgreSQL (${START_COMMANDS.postgres.local}, or ${START_COMMANDS.postgres.docker}) and/or set RDS_IAM_TEST_PG_URL; or leave it out with RDS_IAM_TEST_ENGINES=pglite,mysql`,
