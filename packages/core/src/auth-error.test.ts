@@ -1,6 +1,7 @@
 import { requireService, TEST_URLS } from '@rds-iam/test-services'
 import { describe, expect, it } from 'vitest'
 import { isAuthError } from './auth-error.js'
+import { RdsIamError } from './rds-iam-error.js'
 
 // Error shapes as pg, mysql2, Sequelize, TypeORM and Prisma produce them.
 const pgPam = Object.assign(new Error('PAM authentication failed for user "app"'), { code: '28000' })
@@ -20,6 +21,24 @@ const mysqlDenied = Object.assign(
   },
 )
 
+// Prisma 7 shapes (@prisma/client 7.10 with @prisma/adapter-pg / @prisma/adapter-mariadb).
+const adapterCause = (originalCode: string, originalMessage: string, kind = 'DatabaseAccessDenied') => ({
+  kind,
+  originalCode,
+  originalMessage,
+})
+const driverAdapterError = (cause: object) =>
+  Object.assign(new Error('DriverAdapterError'), { name: 'DriverAdapterError', cause })
+const prismaError = (code: string, cause: object) =>
+  Object.assign(new Error('Raw query failed.'), {
+    code,
+    meta: { driverAdapterError: driverAdapterError(cause) },
+  })
+const mariadbPoolTimeout = Object.assign(
+  new Error('pool timeout: failed to retrieve a connection from pool after 10001ms'),
+  { errno: 45028, code: 'ER_GET_CONNECTION_TIMEOUT', cause: mysqlDenied },
+)
+
 describe('isAuthError', () => {
   it.each([
     ['pg PAM failure (28000)', pgPam],
@@ -36,6 +55,35 @@ describe('isAuthError', () => {
     ['AggregateError', new AggregateError([new Error('ECONNREFUSED'), mysqlDenied])],
     ['Prisma P1000', Object.assign(new Error('Authentication failed'), { code: 'P1000' })],
     ['deeply nested', new Error('a', { cause: new Error('b', { cause: { parent: { errors: [pgPam] } } }) })],
+    [
+      'Prisma P2010, originalCode 28000',
+      prismaError('P2010', adapterCause('28000', 'PAM authentication failed')),
+    ],
+    [
+      'Prisma P2010, originalCode 28P01',
+      prismaError('P2010', adapterCause('28P01', 'password authentication failed')),
+    ],
+    [
+      'Prisma P2010, originalCode 1045',
+      prismaError('P2010', adapterCause('1045', "Access denied for user 'app'")),
+    ],
+    ['DriverAdapterError with cause.originalCode 28000', driverAdapterError(adapterCause('28000', 'denied'))],
+    [
+      'Prisma P2039, originalCode 45028 whose message is an access denial',
+      prismaError(
+        'P2039',
+        adapterCause(
+          '45028',
+          "pool timeout: failed to retrieve a connection from pool after 10001ms (Access denied for user 'app'@'10.0.0.1')",
+          'GenericJs',
+        ),
+      ),
+    ],
+    [
+      'Prisma P2039, originalCode 45028 whose cause is the 1045',
+      prismaError('P2039', { ...adapterCause('45028', 'pool timeout', 'GenericJs'), cause: mysqlDenied }),
+    ],
+    ['the mariadb pool timeout whose cause is the 1045', mariadbPoolTimeout],
   ])('%s → true', (_name, err) => {
     expect(isAuthError(err)).toBe(true)
   })
@@ -47,6 +95,23 @@ describe('isAuthError', () => {
     // A TLS refusal: a new token cannot fix it (issue 8, item 10).
     ['pg no-TLS rejection (28000)', pgNoSsl],
     ['pg no-TLS rejection wrapped by an ORM', new Error('wrapped', { cause: pgNoSsl })],
+    [
+      'Prisma P2010 carrying the pg no-TLS rejection (originalCode 28000)',
+      prismaError('P2010', adapterCause('28000', pgNoSsl.message)),
+    ],
+    [
+      'Prisma P2039, originalCode 45028 with no access denial (a plain pool timeout)',
+      prismaError(
+        'P2039',
+        adapterCause('45028', 'pool timeout: failed to retrieve a connection', 'GenericJs'),
+      ),
+    ],
+    [
+      'an RdsIamError wrapping a Prisma P2010 denial',
+      new RdsIamError('RDS_IAM_AUTH_FAILED', 'IAM authentication failed after 3 attempts', 'fix', {
+        cause: prismaError('P2010', adapterCause('28000', 'denied')),
+      }),
+    ],
     ['null', null],
     ['a string', 'PAM'],
     ['undefined', undefined],

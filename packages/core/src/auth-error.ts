@@ -7,6 +7,13 @@ const MYSQL_AUTH_ERRNOS = new Set([1045, 1698])
 // Prisma maps 28P01 → P1000 and 28000 → P1010.
 const PRISMA_AUTH_CODES = new Set(['P1000', 'P1010'])
 const PAM_MESSAGE = /PAM authentication failed/i
+// Prisma 7 driver adapters report the driver's code as `originalCode` (a string): the SQLSTATE for
+// pg, the errno for mariadb, inside P2010's `meta.driverAdapterError.cause` or a DriverAdapterError's `cause`.
+const ORIGINAL_AUTH_CODES = new Set(['28000', '28P01', '1045', '1698'])
+// The mariadb pool's ER_GET_CONNECTION_TIMEOUT family (Prisma P2039 / P2010): a refused login shows
+// only in its message or cause, never in its own code.
+const POOL_TIMEOUT_CODES = new Set(['45028', '45044', '45045'])
+const ACCESS_DENIED_MESSAGE = /access denied/i
 // Aurora DSQL ("IAM authentication failed for user …", its troubleshooting guide) and RDS Proxy
 // for PostgreSQL ("IAM authentication failed for user …", "The IAM authentication failed for the
 // role …", "… because of too many competing requests"): neither documents the SQLSTATE, so the text
@@ -26,7 +33,11 @@ const NO_ENCRYPTION_MESSAGE =
 const PROXY_CAPACITY_MESSAGE =
   /Timed-out waiting to acquire database connection|maximum number of client connections to the proxy exceeded|Rate of connection to proxy exceeded|Connections rate limit exceeded|Number simultaneous connections exceeded/i
 const MAX_DEPTH = 8
-const WRAPPER_KEYS = ['cause', 'parent', 'original'] as const
+const WRAPPER_KEYS = ['cause', 'parent', 'original', 'driverAdapterError'] as const
+
+function messages(err: Record<string, unknown>): string {
+  return [err.message, err.originalMessage].filter((m): m is string => typeof m === 'string').join('\n')
+}
 
 function isDirectAuthError(err: Record<string, unknown>): boolean {
   const code = err.code
@@ -42,6 +53,11 @@ function isDirectAuthError(err: Record<string, unknown>): boolean {
     (PAM_MESSAGE.test(err.message) || IAM_FAILED_MESSAGE.test(err.message))
   )
     return true
+  if (err.originalCode !== undefined && err.originalCode !== null) {
+    const original = String(err.originalCode)
+    if (ORIGINAL_AUTH_CODES.has(original)) return true
+    if (POOL_TIMEOUT_CODES.has(original) && ACCESS_DENIED_MESSAGE.test(messages(err))) return true
+  }
   return false
 }
 
@@ -64,7 +80,7 @@ export function isProxyCapacityError(err: unknown): boolean {
 }
 
 function isTlsRefusalRecord(err: Record<string, unknown>): boolean {
-  return typeof err.message === 'string' && NO_ENCRYPTION_MESSAGE.test(err.message)
+  return NO_ENCRYPTION_MESSAGE.test(messages(err))
 }
 
 /**
@@ -88,6 +104,11 @@ function findInChain(
     for (const key of WRAPPER_KEYS) {
       if (visit(rec[key], depth + 1)) return true
     }
+    // Prisma's PrismaClientKnownRequestError (P2010, P2039) keeps the adapter's error in `meta`.
+    const meta = rec.meta
+    if (typeof meta === 'object' && meta !== null) {
+      if (visit((meta as Record<string, unknown>).driverAdapterError, depth + 1)) return true
+    }
     if (Array.isArray(rec.errors)) {
       for (const inner of rec.errors) if (visit(inner, depth + 1)) return true
     }
@@ -102,7 +123,11 @@ function findInChain(
  * `cause`, `parent`, `original` or an AggregateError's `errors`. Cycle-safe.
  *
  * Always false for an `RdsIamError` (and never looks inside one): `RDS_IAM_AUTH_FAILED` wraps the
- * driver's refusal as its `cause`, and retrying it again would multiply logins. Also false for
+ * driver's refusal as its `cause`, and retrying it again would multiply logins. Prisma 7's
+ * driver-adapter shapes count too: P2010/P2039 with `meta.driverAdapterError.cause.originalCode`
+ * `28000`/`28P01`/`1045`/`1698`, a `DriverAdapterError` whose `cause.originalCode` is one of
+ * those, and the mariadb pool's timeout (`originalCode` 45028) whose message or cause is an
+ * access denial. Also false for
  * PostgreSQL's `pg_hba.conf rejects connection … no encryption` (and RDS Proxy's "requires TLS"),
  * a TLS refusal that no new token can fix, and for RDS Proxy's capacity refusals
  * ({@link isProxyCapacityError}). Also true for Aurora DSQL's and RDS Proxy's
