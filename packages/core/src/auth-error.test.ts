@@ -84,6 +84,15 @@ describe('isAuthError', () => {
       prismaError('P2039', { ...adapterCause('45028', 'pool timeout', 'GenericJs'), cause: mysqlDenied }),
     ],
     ['the mariadb pool timeout whose cause is the 1045', mariadbPoolTimeout],
+    [
+      'Prisma P2039, originalCode 45028 whose cause is the denial as text',
+      prismaError('P2039', {
+        originalCode: '45028',
+        message: 'pool timeout: failed to retrieve a connection from pool after 10001ms',
+        cause:
+          "(conn:12, no: 1045, SQLState: 28000) Access denied for user 'app'@'127.0.0.1' (using password: YES)",
+      }),
+    ],
   ])('%s → true', (_name, err) => {
     expect(isAuthError(err)).toBe(true)
   })

@@ -35,8 +35,11 @@ const PROXY_CAPACITY_MESSAGE =
 const MAX_DEPTH = 8
 const WRAPPER_KEYS = ['cause', 'parent', 'original', 'driverAdapterError'] as const
 
+// Prisma's serialised adapter errors may carry the driver's refusal as a string `cause`.
 function messages(err: Record<string, unknown>): string {
-  return [err.message, err.originalMessage].filter((m): m is string => typeof m === 'string').join('\n')
+  return [err.message, err.originalMessage, err.cause]
+    .filter((m): m is string => typeof m === 'string')
+    .join('\n')
 }
 
 function isDirectAuthError(err: Record<string, unknown>): boolean {
