@@ -28,11 +28,20 @@ process.on('warning', (warning) => {
 
 const started = performance.now()
 const loadBefore = os.loadavg()
-const step = async <T>(label: string, run: () => Promise<T> | T): Promise<T> => {
+/** Sections that threw: the run goes on with the others and reports these with the results. */
+const failedSections: Array<{ section: string; error: string }> = []
+const step = async (label: string, run: () => Promise<BenchRow[]> | BenchRow[]): Promise<BenchRow[]> => {
   const t = performance.now()
-  const result = await run()
-  console.error(`bench: ${label} done in ${((performance.now() - t) / 1000).toFixed(1)} s`)
-  return result
+  try {
+    const result = await run()
+    console.error(`bench: ${label} done in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+    return result
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err)
+    console.error(`bench: ${label} FAILED after ${((performance.now() - t) / 1000).toFixed(1)} s: ${error}`)
+    failedSections.push({ section: label, error })
+    return []
+  }
 }
 
 const rows: BenchRow[] = []
@@ -48,7 +57,7 @@ try {
   const memoryRows = await step('memory', () => memoryBench(pgEmu, mysqlEmu))
   rows.push(...(await step('ORM adapters', () => ormBench(pgEmu))))
   rows.push(...(await step('AWS wrapper (postgres)', () => awsWrapperBench('postgres', pgEmu))))
-  rows.push(await step('cold storm', () => coldStormBench(pgEmu)))
+  rows.push(...(await step('cold storm', async () => [await coldStormBench(pgEmu)])))
   rows.push(...(await step('AWS wrapper (mysql)', () => awsWrapperBench('mysql', mysqlEmu))))
   rows.push(...memoryRows)
 } finally {
@@ -96,6 +105,7 @@ const meta = {
   awsWrapperListenerWarnings: listenerWarnings,
   // A throughput figure counts completed operations only; failed ones are reported, not hidden.
   failedOperations: failures.count,
+  failedSections,
   versions: versions(),
 }
 console.log(
@@ -107,6 +117,8 @@ console.log(
     .map(([name, version]) => `${name} ${version}`)
     .join(', ')}. Ratios: median of per-round ratios (interquartile range in brackets); > 1 is better.`,
 )
+for (const f of failedSections)
+  console.log(`\n**Section "${f.section}" failed, its rows are missing:** ${f.error}`)
 if (failures.count > 0) {
   console.log(`\n**${failures.count} operation(s) failed during throughput runs** (first: ${failures.first})`)
 }
@@ -117,4 +129,4 @@ if (listenerWarnings > 0) {
 }
 console.log(`\nSaved ${saveJson(rows, meta)}`)
 // Results are saved: end here, so no leftover handle (a driver's idle timer, a wrapper's cache) keeps the run alive.
-process.exit(0)
+process.exit(failedSections.length > 0 ? 1 : 0)
