@@ -5,7 +5,11 @@
 // and `iamRegion` because `localhost` names no region.
 import { Signer } from '@aws-sdk/rds-signer'
 import { createTokenProvider } from '@rds-iam/core'
-import { createConnection as iamMysqlConnection, createPool as iamMysqlPool } from '@rds-iam/mysql2/promise'
+import {
+  getTokenProvider as getMysqlTokenProvider,
+  createConnection as iamMysqlConnection,
+  createPool as iamMysqlPool,
+} from '@rds-iam/mysql2/promise'
 import { getTokenProvider, Client as IamClient, Pool as IamPool } from '@rds-iam/pg'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
@@ -233,22 +237,43 @@ export async function awsWrapperBench(engine: Engine, emu: EmulatorChild): Promi
  * happen: our provider's `stats()`, and calls to the `Signer` the wrapper imports (the same module
  * instance as ours, checked by the count being > 0).
  */
-export async function coldStormBench(emu: EmulatorChild): Promise<BenchRow> {
+export async function coldStormBench(engine: Engine, emu: EmulatorChild): Promise<BenchRow> {
   useEmulatorCredentials(emu)
-  const { AwsPgPoolClient } = await import('aws-advanced-nodejs-wrapper/pg')
   const callers = 1000
   // Fresh user names: both token caches (ours is process-wide, the wrapper's is a static Map) are
   // keyed by user, so neither has a token for them yet.
-  const oursUser = `bench_storm_ours_${process.pid}`
-  const awsUser = `bench_storm_aws_${process.pid}`
+  const oursUser = `bench_storm_ours_${engine}_${process.pid}`
+  const awsUser = `bench_storm_aws_${engine}_${process.pid}`
   const via = { host: 'localhost', port: emu.port, database: 'test', ssl: { ca: emu.ca } }
-  const ours = new IamPool({
-    ...via,
-    user: oursUser,
-    max: POOL_MAX,
-    iam: { region: emu.region, credentials: emu.credentials[0]! },
-  })
-  const aws = new AwsPgPoolClient(awsConfig(emu, awsUser, { dialect: 'pg' }), { maxConnections: POOL_MAX })
+  const iam = { region: emu.region, credentials: emu.credentials[0]! }
+  let ours: { query(sql: string): Promise<unknown>; end(): Promise<void>; signed(): number }
+  let aws: { query(sql: string): Promise<unknown>; end(): Promise<void> }
+  if (engine === 'postgres') {
+    const { AwsPgPoolClient } = await import('aws-advanced-nodejs-wrapper/pg')
+    const pool = new IamPool({ ...via, user: oursUser, max: POOL_MAX, iam })
+    ours = {
+      query: (sql) => pool.query(sql),
+      end: () => pool.end(),
+      signed: () => getTokenProvider(pool)?.stats().signed ?? Number.NaN,
+    }
+    const wrapper = new AwsPgPoolClient(awsConfig(emu, awsUser, { dialect: 'pg' }), {
+      maxConnections: POOL_MAX,
+    })
+    aws = { query: (sql) => wrapper.query(sql), end: () => wrapper.end() }
+  } else {
+    const { AwsMySQLPoolClient } = await import('aws-advanced-nodejs-wrapper/mysql')
+    const pool = iamMysqlPool({ ...via, user: oursUser, connectionLimit: POOL_MAX, iam })
+    ours = {
+      query: (sql) => pool.query(sql),
+      end: () => pool.end(),
+      signed: () => getMysqlTokenProvider(pool.pool)?.stats().signed ?? Number.NaN,
+    }
+    const wrapper = new AwsMySQLPoolClient(
+      awsConfig(emu, awsUser, { enableCleartextPlugin: true, dialect: 'mysql' }),
+      { maxConnections: POOL_MAX },
+    )
+    aws = { query: (sql) => wrapper.query({ sql }), end: () => wrapper.end() }
+  }
 
   const storm = async (op: () => Promise<unknown>) => {
     const results = await Promise.allSettled(Array.from({ length: callers }, op))
@@ -256,7 +281,7 @@ export async function coldStormBench(emu: EmulatorChild): Promise<BenchRow> {
   }
   try {
     const oursFailed = await storm(() => ours.query('select 1'))
-    const oursSigned = getTokenProvider(ours)?.stats().signed ?? Number.NaN
+    const oursSigned = ours.signed()
 
     let awsSigned = 0
     const original = Signer.prototype.getAuthToken
@@ -271,8 +296,8 @@ export async function coldStormBench(emu: EmulatorChild): Promise<BenchRow> {
       Signer.prototype.getAuthToken = original
     }
     return {
-      name: 'cold storm: 1,000 first queries (postgres)',
-      subject: `\`@rds-iam/pg\` pool (max ${POOL_MAX}), cold`,
+      name: `cold storm: 1,000 first queries (${engine})`,
+      subject: `${ENGINE_LABEL[engine].ours} pool (max ${POOL_MAX}), cold`,
       subjectValue: `${oursSigned} signing(s), ${oursFailed} failed`,
       baseline: 'aws-advanced-nodejs-wrapper pool client, `iam` plugin, cold',
       baselineValue: `${awsSigned} signing(s), ${awsFailed} failed`,

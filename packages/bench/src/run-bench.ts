@@ -57,8 +57,9 @@ try {
   const memoryRows = await step('memory', () => memoryBench(pgEmu, mysqlEmu))
   rows.push(...(await step('ORM adapters', () => ormBench(pgEmu))))
   rows.push(...(await step('AWS wrapper (postgres)', () => awsWrapperBench('postgres', pgEmu))))
-  rows.push(...(await step('cold storm', async () => [await coldStormBench(pgEmu)])))
+  rows.push(...(await step('cold storm (postgres)', async () => [await coldStormBench('postgres', pgEmu)])))
   rows.push(...(await step('AWS wrapper (mysql)', () => awsWrapperBench('mysql', mysqlEmu))))
+  rows.push(...(await step('cold storm (mysql)', async () => [await coldStormBench('mysql', mysqlEmu)])))
   rows.push(...memoryRows)
 } finally {
   await Promise.all([pgEmu.stop(), mysqlEmu.stop()])
