@@ -1,5 +1,5 @@
 /**
- * The Knex versions this adapter supports and is tested with (3.2.4 and the newest 3.x). Kept
+ * The Knex versions this adapter supports and is tested with (3.2.5 and the newest 3.x). Kept
  * equal to the `knex` peer dependency range and to the README's "Supported versions" section.
  * Older knex (2.x, 3.0–3.1) is untested, so not claimed.
  *
@@ -9,4 +9,4 @@
  * console.log(`@rds-iam/knex works with knex ${SUPPORTED_KNEX_VERSIONS}`)
  * ```
  */
-export const SUPPORTED_KNEX_VERSIONS = '>=3.2.4 <4'
+export const SUPPORTED_KNEX_VERSIONS = '>=3.2.5 <4'
