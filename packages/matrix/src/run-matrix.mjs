@@ -126,7 +126,7 @@ for (const cell of cells) {
         console.log('(the cell ran no test: that counts as a failure)')
     }
   }
-  rows.push({ ...row, engines: cell.engines })
+  rows.push({ ...row, engines: cell.adapter === 'built' ? '—' : cell.engines })
 }
 
 const header = ['cell', 'Node', 'package versions', 'engines', 'result', 'time']
