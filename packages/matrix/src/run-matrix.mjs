@@ -151,4 +151,5 @@ if (failedCells.length === 0) rmSync(workDir, { recursive: true, force: true })
 const passed = rows.reduce((n, r) => n + r.passed, 0)
 const failed = rows.reduce((n, r) => n + r.failed, 0)
 console.log(`matrix: ${passed} passed, ${failed} failed`)
-process.exitCode = failedCells.length === 0 ? 0 : 1
+// No cell run is no proof: an --only that matches nothing fails too.
+process.exitCode = failedCells.length === 0 && rows.length > 0 ? 0 : 1
