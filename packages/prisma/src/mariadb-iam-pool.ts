@@ -23,13 +23,59 @@ interface PoolConnectionLike {
   [key: string]: unknown
 }
 
-/** The part of a mariadb pool used here. */
-export interface MariaDbPoolLike {
-  getConnection(): Promise<PoolConnectionLike>
+/** The connector's pool options object (`lib/config/pool-options.js`). */
+export interface MariaDbPoolOptionsLike {
+  minimumIdle: number
+  connectionLimit: number
+}
+
+/** The connector's callback-API pool (`lib/pool.js`): public counters and the methods overridden here. */
+interface BasePool {
+  opts: MariaDbPoolOptionsLike
+  getConnection(cmdParam: object, callback: (err: unknown, conn?: BaseConnection) => void): void
   end(): Promise<void>
   on(event: string, listener: (...args: unknown[]) => void): unknown
-  [key: string]: unknown
+  idleConnections(): number
+  totalConnections(): number
+  activeConnections(): number
+  taskQueueSize(): number
+  _shouldCreateMoreConnections(): boolean
+  _initiateConnectionCreation(timeoutEnd: number): void
+  _onConnectionCreationSuccess(): void
+  _createPoolConnection(onSuccess: unknown, onError: (err: unknown) => void, timeoutEnd: number): void
+  _onConnectionCreationError(err: unknown, timeoutEnd: number): void
+  _scheduleRetryWithBackoff(delay: number): void
 }
+
+/** A connection of the callback-API pool. */
+interface BaseConnection {
+  release(callback?: () => void): void
+}
+
+/**
+ * The connector classes `mariadb.createPool()` combines (3.4.5: `lib/config/pool-options.js`,
+ * `lib/pool.js`, `lib/connection-promise.js`), loaded from the connector's own files so that the
+ * pool can be a subclass (see {@link MariaDbIamPool}).
+ */
+export interface MariaDbPoolParts {
+  PoolOptions: new (config: Record<string, unknown>) => MariaDbPoolOptionsLike
+  Pool: new (options: MariaDbPoolOptionsLike) => BasePool
+  ConnectionPromise: new (conn: BaseConnection) => PoolConnectionLike
+}
+
+const STAMP = Symbol('rds-iam.creation-epoch')
+type StampedOnError = ((err: unknown) => void) & { [STAMP]?: { epoch: number } }
+
+const OVERRIDDEN = [
+  '_shouldCreateMoreConnections',
+  '_initiateConnectionCreation',
+  '_onConnectionCreationSuccess',
+  '_createPoolConnection',
+  '_onConnectionCreationError',
+  '_scheduleRetryWithBackoff',
+  'taskQueueSize',
+  'idleConnections',
+] as const
 
 interface Waiter {
   reject(err: unknown): void
@@ -41,8 +87,8 @@ interface TlsState {
   verified: boolean
 }
 
-// How long a final RDS_IAM_AUTH_FAILED is handed to new callers before logging in again.
-const GAVE_UP_MS = 5000
+// How long a final RDS_IAM_AUTH_FAILED is handed to new callers before a new round of logins.
+const GAVE_UP_MS = 1000
 
 const BINDING_HINT = `pin the mariadb connector to ${SUPPORTED_MARIADB_CONNECTOR_VERSIONS} (the version @prisma/adapter-mariadb 7.10 pins and this adapter is tested with), or report the connector version you use`
 
@@ -56,26 +102,47 @@ const BINDING_HINT = `pin the mariadb connector to ${SUPPORTED_MARIADB_CONNECTOR
  * `stream` therefore sets the copy's password to the current token (non-enumerable, so
  * `util.inspect` of a connection does not print it) and opens the socket itself.
  *
- * The connector's pool re-creates a refused connection with the same options until
- * `acquireTimeout`; here its `error` event invalidates the token on an authentication failure
- * (the next attempt signs anew), and after `iam.retry.maxAttempts` refused logins in a row the
- * callers waiting for a connection get `RDS_IAM_AUTH_FAILED` at once, and the pool stops logging
- * in until the next `getConnection()`.
+ * The pool is a subclass of the connector's own (`lib/pool.js`, wrapped as `mariadb.createPool()`
+ * wraps it) that overrides four of its methods:
+ * - when to open a connection: the connector opens one only while fewer than `minimumIdle` are
+ *   idle (`0` never opens one, `1` keeps a spare login open beside every connection handed out);
+ *   here also whenever callers wait that no idle connection will serve, so connections open on
+ *   demand and `minimumIdle` (default 0) is only the user's spare count;
+ * - how: each new connection first passes core's `prepare()` (the per-endpoint
+ *   `maxNewConnectionsPerSecond` limiter, then the token cache) before the connector creates it
+ *   and starts its `connectTimeout`; `stream()` then takes the token with `nextToken()`;
+ * - how long to wait after a failed creation: core's retry policy (`iam.retry`: the first retry
+ *   at once, then exponential backoff with jitter) instead of the connector's 200 ms × failures.
+ *
+ * The pool's `error` event invalidates the token on an authentication failure (the next attempt
+ * signs anew), and after `iam.retry.maxAttempts` refused logins in a row per waiting caller
+ * (concurrent refusals of one token count once) the callers waiting for a connection get
+ * `RDS_IAM_AUTH_FAILED` at once, and the pool stops logging in until a new
+ * `getConnection()` arrives (after a short pause), which starts a new round of at most
+ * `maxAttempts` logins.
  */
 export class MariaDbIamPool {
-  readonly #pool: MariaDbPoolLike
+  readonly #pool: BasePool
+  readonly #ConnectionPromise: MariaDbPoolParts['ConnectionPromise']
   readonly #auth: ConnectionAuth
   readonly #iam: IamOptions
   readonly #waiters = new Set<Waiter>()
   #refusedInRow = 0
+  // Failed connection creations in a row (any cause), for the backoff between them.
+  #failedInRow = 0
   #gaveUp: RdsIamError | undefined
   #gaveUpAt = 0
   #closed = false
+  // Connections being created (each from its limiter permit to its login's end).
+  #creating = 0
+  // Counted refusals so far; a failed creation whose token predates the last one is not counted.
+  #epoch = 0
+  #failedEpoch: number | undefined
   // Sockets of logins in progress: end() closes them, so no login completes after the pool ended.
   readonly #opening = new Set<Socket>()
 
   constructor(
-    createPool: (config: Record<string, unknown>) => MariaDbPoolLike,
+    parts: MariaDbPoolParts,
     config: Record<string, unknown>,
     auth: ConnectionAuth,
     iam: IamOptions,
@@ -83,6 +150,7 @@ export class MariaDbIamPool {
   ) {
     this.#auth = auth
     this.#iam = iam
+    this.#ConnectionPromise = parts.ConnectionPromise
     const self = this
     // A plain function: the connector calls it as `opts.stream(cb)`, so `this` is the options copy
     // of the one connection being opened. An arrow function would lose that.
@@ -90,10 +158,96 @@ export class MariaDbIamPool {
       self.#openStream(this, tls, callback)
       return undefined
     }
-    this.#pool = createPool({ ...config, stream })
-    this.#pool.on('error', (err: unknown) => this.#onPoolError(err))
-    this.#pool.on('connection', () => {
+    const proto = parts.Pool.prototype as Record<string, unknown>
+    if (!OVERRIDDEN.every((name) => typeof proto[name] === 'function')) {
+      throw new RdsIamError(
+        'RDS_IAM_UNSUPPORTED_DRIVER',
+        'this mariadb connector version does not have the pool methods PrismaMariaDbIam opens connections through',
+        BINDING_HINT,
+      )
+    }
+    const retry = iam.retry
+    class IamPool extends parts.Pool {
+      // The connector's rule is "open one, one at a time, while fewer than minimumIdle are idle".
+      // Here: one per waiting caller that no idle or opening connection will serve (several at
+      // once, as pg does), or up to the user's minimumIdle (0 by default), within connectionLimit.
+      override _shouldCreateMoreConnections(): boolean {
+        if (self.#closed || self.#gaveUp) return false
+        const creating = self.#creating
+        if (this.totalConnections() + creating >= this.opts.connectionLimit) return false
+        const idle = this.idleConnections()
+        if (this.taskQueueSize() > idle + creating) return true
+        return idle + creating < this.opts.minimumIdle
+      }
+
+      override _initiateConnectionCreation(timeoutEnd: number): void {
+        self.#creating += 1
+        super._initiateConnectionCreation(timeoutEnd)
+      }
+
+      override _onConnectionCreationSuccess(): void {
+        self.#creating = Math.max(0, self.#creating - 1)
+        super._onConnectionCreationSuccess()
+      }
+
+      override _createPoolConnection(
+        onSuccess: unknown,
+        onError: (err: unknown) => void,
+        timeoutEnd: number,
+      ): void {
+        // One logical creation (the connector retries it through here): its failure is stamped
+        // with the refusal epoch its token came from, read by the pool's 'error' listener.
+        let stamp = (onError as StampedOnError)[STAMP]
+        if (!stamp) {
+          const holder = { epoch: self.#epoch }
+          const inner = onError
+          stamp = holder
+          onError = Object.assign(
+            (err: unknown) => {
+              self.#failedEpoch = holder.epoch
+              inner(err)
+            },
+            { [STAMP]: holder },
+          )
+        }
+        if (self.#gaveUp) {
+          onError(self.#gaveUp)
+          return
+        }
+        const holder = stamp
+        // The limiter and the token cache first: the connector's connectTimeout starts with the
+        // connection, and a wait for a permit or for credentials must not count against it.
+        self.#auth.prepare().then(
+          () => {
+            holder.epoch = self.#epoch
+            if (self.#closed) onError(new Error('the pool is closed'))
+            else super._createPoolConnection(onSuccess, onError, timeoutEnd)
+          },
+          (err: unknown) => {
+            self.#failWaiters(err)
+            onError(err)
+          },
+        )
+      }
+
+      override _onConnectionCreationError(err: unknown, timeoutEnd: number): void {
+        self.#creating = Math.max(0, self.#creating - 1)
+        self.#failedInRow += 1
+        super._onConnectionCreationError(err, timeoutEnd)
+      }
+
+      override _scheduleRetryWithBackoff(delay: number): void {
+        const wait = backoffMs(self.#failedInRow, retry?.baseDelayMs ?? 100, retry?.maxDelayMs ?? 2000)
+        super._scheduleRetryWithBackoff(Math.min(delay, wait))
+      }
+    }
+    const pool = new IamPool(new parts.PoolOptions({ ...config, stream }))
+    this.#pool = pool
+    // createPool() adds an error listener too: an 'error' event with no listener ends the process.
+    pool.on('error', (err: unknown) => this.#onPoolError(err))
+    pool.on('connection', () => {
       this.#refusedInRow = 0
+      this.#failedInRow = 0
     })
   }
 
@@ -103,37 +257,38 @@ export class MariaDbIamPool {
   }
 
   /**
-   * A pooled connection. The token is fetched before the pool is asked, so it is cached when the
-   * connector's `connectTimeout` (1 s by default) starts for a new connection.
+   * A pooled connection: an idle one, or a new one opened for this caller after the limiter, with
+   * the token already cached when the connector's `connectTimeout` (1 s by default) starts.
    */
   async getConnection(): Promise<PoolConnectionLike> {
-    // Right after giving up, a new caller gets the same answer without more refused logins
-    // (PrismaMariaDb's version probe and the query that follows it would each log in again).
-    if (this.#gaveUp && Date.now() - this.#gaveUpAt < GAVE_UP_MS) throw this.#gaveUp
+    // Right after giving up, a new caller gets the same answer without more refused logins:
+    // PrismaMariaDb's version probe fails, and the query that follows it at once would log in
+    // again. Later callers start a new round of at most maxAttempts logins, so logins stay within
+    // callers × maxAttempts and the pool recovers without a restart.
+    if (this.#gaveUp && performance.now() - this.#gaveUpAt < GAVE_UP_MS) throw this.#gaveUp
     this.#gaveUp = undefined
-    // A cache hit when the token is current; signing (or resolving credentials) happens here, not
-    // inside a handshake. Only when a new connection may be needed, so queries are not throttled.
-    if (idleCount(this.#pool) === 0) await this.#auth.provider.getToken()
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { reject, settled: false }
       this.#waiters.add(waiter)
-      this.#pool.getConnection().then(
-        (conn) => {
-          this.#waiters.delete(waiter)
-          // A caller that already got a typed error gets nothing; the connection goes back.
-          if (waiter.settled) void Promise.resolve(conn.release()).catch(() => {})
-          else {
-            waiter.settled = true
-            resolve(conn)
-          }
-        },
-        (err: unknown) => {
-          this.#waiters.delete(waiter)
+      this.#pool.getConnection({}, (err, baseConn) => {
+        this.#waiters.delete(waiter)
+        if (err || !baseConn) {
           if (waiter.settled) return
           waiter.settled = true
           reject(this.#typed(err))
-        },
-      )
+          return
+        }
+        // What mariadb's PoolPromise hands out for a pooled connection.
+        const conn = new this.#ConnectionPromise(baseConn)
+        const release = () => new Promise<void>((done) => baseConn.release(done))
+        Object.assign(conn, { release, end: release, close: release })
+        // A caller that already got a typed error gets nothing; the connection goes back.
+        if (waiter.settled) void release().catch(() => {})
+        else {
+          waiter.settled = true
+          resolve(conn)
+        }
+      })
     })
   }
 
@@ -156,7 +311,10 @@ export class MariaDbIamPool {
   }
 
   /** The connector's pool, for its own events and counters (`totalConnections()`, …). */
-  get pool(): MariaDbPoolLike {
+  get pool(): Pick<
+    BasePool,
+    'on' | 'idleConnections' | 'totalConnections' | 'activeConnections' | 'taskQueueSize'
+  > {
     return this.#pool
   }
 
@@ -195,8 +353,16 @@ export class MariaDbIamPool {
       callback(this.#gaveUp)
       return
     }
+    const started = Date.now()
+    const connectTimeout = Number(opts.connectTimeout) || 0
     this.#auth.nextToken().then(
       (token) => {
+        // The connector gave this connection up (connectTimeout) while the limiter held it: a
+        // socket now would log in for nobody and stay open.
+        if (connectTimeout > 0 && Date.now() - started >= connectTimeout) {
+          callback(new Error('connect timeout reached while waiting for the new-connection limiter'))
+          return
+        }
         const state: TlsState = { verified: tls === false }
         const socket = netConnect(Number(opts.port), String(opts.host))
         socket.setNoDelay(true)
@@ -245,14 +411,24 @@ export class MariaDbIamPool {
 
   #onPoolError(err: unknown): void {
     if (this.#closed || !isAuthError(err)) return
+    // Logins opened at once share one token: when it is refused, the others' refusals of the same
+    // (already invalidated) token are one attempt, not several.
+    const stale = this.#failedEpoch !== undefined && this.#failedEpoch < this.#epoch
+    this.#failedEpoch = undefined
+    if (stale) return
+    this.#epoch += 1
     this.#auth.provider.invalidate()
     this.#refusedInRow += 1
     const maxAttempts = Math.max(1, this.#iam.retry?.maxAttempts ?? 3)
-    // The pool retries after its own backoff; its next connection signs a new token in stream().
-    if (this.#refusedInRow < maxAttempts) return
+    // Each waiting caller is owed maxAttempts logins, as each pg connect gets its own: with N
+    // callers waiting, N × maxAttempts refusals in a row (and no login accepted) end the round. One
+    // caller's budget is never spent by refusals that landed on others' logins.
+    const callers = Math.max(1, [...this.#waiters].filter((w) => !w.settled).length)
+    // The pool retries after the backoff; its next connection signs a new token in stream().
+    if (this.#refusedInRow < maxAttempts * callers) return
     this.#refusedInRow = 0
     this.#gaveUp = this.#authFailed(err, maxAttempts)
-    this.#gaveUpAt = Date.now()
+    this.#gaveUpAt = performance.now()
     this.#failWaiters(this.#gaveUp)
   }
 
@@ -283,11 +459,6 @@ export class MariaDbIamPool {
   }
 }
 
-function idleCount(pool: MariaDbPoolLike): number {
-  const idle = pool.idleConnections
-  return typeof idle === 'function' ? Number(idle.call(pool)) || 0 : 0
-}
-
 /** The driver's own login error (1045) inside the pool's wrappers, for `cause`. */
 function loginError(err: unknown): unknown {
   let current = err
@@ -298,6 +469,16 @@ function loginError(err: unknown): unknown {
     current = rec.cause
   }
   return err
+}
+
+/**
+ * The wait after `failures` failed creations in a row, with core's retry policy (`iam.retry`):
+ * the first retry at once (a token that aged out in flight is re-signed in under a millisecond),
+ * then exponential backoff with full jitter, capped.
+ */
+function backoffMs(failures: number, base: number, cap: number): number {
+  if (failures <= 1) return 0
+  return Math.floor(Math.random() * Math.min(cap, base * 2 ** (failures - 2)))
 }
 
 function isConnectionOptions(

@@ -6,19 +6,12 @@ import { isAuthError, isRdsIamError, type RdsIamError } from '@rds-iam/core'
 // enumerable symbol keys, and JSON.stringify skips them, so logs of `meta` stay as Prisma's.
 const ORIGINAL = Symbol.for('rds-iam.prisma.original-error')
 
-// Driver codes behind a refused login as Prisma's driver adapters report them (`originalCode`).
-const AUTH_CODES = new Set(['28000', '28P01', '1045', '1698'])
-// The mariadb pool's ER_GET_CONNECTION_TIMEOUT: a login failure shows only in its cause.
-const POOL_TIMEOUT_CODES = new Set(['45028', '45044', '45045'])
-const ACCESS_DENIED = /access denied|PAM authentication failed/i
-// The PostgreSQL TLS refusal shares SQLSTATE 28000 but is about TLS, not the token.
-const NO_ENCRYPTION = /no encryption/i
 const MAX_DEPTH = 8
 
 /**
  * True when an error — a driver error, a Prisma `PrismaClientKnownRequestError`, or a
- * `DriverAdapterError` — means "the database refused the credentials". On top of core's
- * `isAuthError` (pg 28000/28P01, MySQL 1045, Prisma P1000/P1010) it reads the shapes Prisma 7
+ * `DriverAdapterError` — means "the database refused the credentials". The same as core's
+ * `isAuthError`, which reads pg 28000/28P01, MySQL 1045, Prisma P1000/P1010 and the shapes Prisma 7
  * gives driver-adapter failures: P2010/P2039 with `meta.driverAdapterError.cause.originalCode`
  * `28000`/`28P01`/`1045`, and the mariadb pool's timeout `45028` whose cause is an access denial.
  * An error rds-iam gave up on (`RDS_IAM_*`) is never an auth error to retry.
@@ -31,27 +24,8 @@ const MAX_DEPTH = 8
  * ```
  */
 export function isPrismaAuthError(err: unknown): boolean {
-  if (isRdsIamError(err)) return false
-  if (isAuthError(err)) return true
-  const seen = new Set<object>()
-  const visit = (value: unknown, depth: number): boolean => {
-    if (typeof value !== 'object' || value === null || depth > MAX_DEPTH || seen.has(value)) return false
-    if (isRdsIamError(value)) return false
-    seen.add(value)
-    const rec = value as Record<string, unknown>
-    const code = rec.originalCode === undefined ? undefined : String(rec.originalCode)
-    const text = [rec.originalMessage, rec.message, rec.cause]
-      .filter((part): part is string => typeof part === 'string')
-      .join(' ')
-    if (code !== undefined && AUTH_CODES.has(code) && !NO_ENCRYPTION.test(text)) return true
-    if (code !== undefined && POOL_TIMEOUT_CODES.has(code) && ACCESS_DENIED.test(text)) return true
-    const meta = rec.meta as Record<string, unknown> | undefined
-    for (const next of [meta?.driverAdapterError, rec.driverAdapterError, rec.cause, rec.original]) {
-      if (visit(next, depth + 1)) return true
-    }
-    return false
-  }
-  return visit(err, 0)
+  // Core reads Prisma's shapes itself; kept as this package's name for it.
+  return isAuthError(err)
 }
 
 /**

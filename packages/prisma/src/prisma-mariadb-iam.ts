@@ -8,8 +8,8 @@ import {
 } from '@rds-iam/core'
 import { wrapAdapter } from './adapter-wrapper.js'
 import type { PrismaDriverAdapter, PrismaDriverAdapterFactory, SqlAdapterLike } from './internal-types.js'
-import { MariaDbIamPool, type MariaDbPoolLike } from './mariadb-iam-pool.js'
-import { loadAdapterMariaDb, type MariaDbModuleLike } from './prisma-peers.js'
+import { MariaDbIamPool } from './mariadb-iam-pool.js'
+import { loadAdapterMariaDb } from './prisma-peers.js'
 import { rememberHolder } from './token-provider-registry.js'
 
 /**
@@ -28,15 +28,15 @@ export interface PrismaMariaDbIamConfig {
   /** Pool size (mariadb default 10). */
   connectionLimit?: number
   /**
-   * Connections kept open when idle. Default 1 here: with mariadb 3.4.5, `0` makes the pool never
-   * open a connection (every query waits for `acquireTimeout`), so `0` is refused.
+   * Connections kept open when idle. Default 0 here (mariadb's own default is `connectionLimit`):
+   * the pool opens a connection when a caller needs one and keeps no spare login open.
    */
   minimumIdle?: number
   /** Any other mariadb pool option, passed through unchanged. */
   [option: string]: unknown
 }
 
-/** `@prisma/adapter-mariadb`'s own options (`database`, `onConnectionError`, `useTextProtocol`), plus the connector to use. */
+/** `@prisma/adapter-mariadb`'s own options (`database`, `onConnectionError`, `useTextProtocol`). */
 export interface PrismaMariaDbIamOptions {
   /** The database (schema) name Prisma reports for generated queries (as in `PrismaMariaDb`). */
   database?: string
@@ -44,11 +44,6 @@ export interface PrismaMariaDbIamOptions {
   onConnectionError?: (err: Error) => void
   /** Any other `PrismaMariaDb` option, passed through unchanged. */
   [option: string]: unknown
-  /**
-   * The `mariadb` connector to build the pool on. Defaults to the copy `@prisma/adapter-mariadb`
-   * resolves (it pins one version).
-   */
-  mariadb?: MariaDbModuleLike
 }
 
 const MYSQL_SCHEMES = new Set(['mysql:', 'mariadb:'])
@@ -105,34 +100,26 @@ export class PrismaMariaDbIam implements PrismaDriverAdapterFactory {
         'remove `stream` (connect through an SSH tunnel with iam.signingHostname instead)',
       )
     }
-    if (rest.minimumIdle !== undefined && Number(rest.minimumIdle) === 0) {
-      throw invalid(
-        'minimumIdle: 0 makes the mariadb 3.4 pool never open a connection (every query waits for acquireTimeout)',
-        'leave minimumIdle unset (1) or set it to 1 or more; the pool still grows to connectionLimit on demand',
-      )
-    }
     const iam = normalizeIamOptions(iamRaw === undefined ? true : iamRaw)
     const auth = createConnectionAuth(
       { host, port, user, password, iam },
       { defaultPort: 3306, urlOption: 'the URL', engine: 'mysql' },
     )
     const tls = resolveTls(ssl, iam, { host: auth.hostname })
-    const { mariadb: injected, ...prismaOptions } = options ?? {}
-    this.#options = prismaOptions
+    this.#options = { ...(options ?? {}) }
     const poolConfig: Record<string, unknown> = {
       ...rest,
       host: auth.hostname,
       port: auth.port,
       user: auth.username,
       ...(database === undefined ? {} : { database }),
-      minimumIdle: rest.minimumIdle ?? 1,
+      minimumIdle: rest.minimumIdle ?? 0,
       // What PrismaMariaDb sets for pools it creates itself (it does not for a pool handed to it).
       prepareCacheLength: rest.prepareCacheLength ?? 0,
     }
     this.#build = () => {
-      const mariadb = (injected as MariaDbModuleLike | undefined) ?? loadAdapterMariaDb().mariadb
       return new MariaDbIamPool(
-        (c) => mariadb.createPool(c) as MariaDbPoolLike,
+        loadAdapterMariaDb().poolParts,
         poolConfig,
         auth,
         iam,
@@ -145,7 +132,7 @@ export class PrismaMariaDbIam implements PrismaDriverAdapterFactory {
 
   /** Called by Prisma on its first query (and again after `$disconnect()`): opens the pool. */
   async connect(): Promise<PrismaDriverAdapter> {
-    // Opened here, not in the constructor: the pool logs in at once (minimumIdle), and a
+    // Opened here, not in the constructor: with a minimumIdle the pool logs in at once, and a
     // PrismaClient that never queries should not.
     const pool = this.#pool ?? this.#build()
     this.#pool = pool

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module'
-import { checkPeerVersion, installedPeerVersion, requirePeer } from '@rds-iam/core'
+import { checkPeerVersion, installedPeerVersion, RdsIamError, requirePeer } from '@rds-iam/core'
 import type { PgModuleLike } from '@rds-iam/pg'
 import type { AdapterFactoryLike } from './internal-types.js'
+import type { MariaDbPoolParts } from './mariadb-iam-pool.js'
 import { SUPPORTED_MARIADB_CONNECTOR_VERSIONS, SUPPORTED_PRISMA_VERSIONS } from './supported-versions.js'
 
 /** `@prisma/adapter-pg` together with the `pg` it was built with (its own dependency). */
@@ -15,6 +16,8 @@ export interface AdapterMariaDbPeer {
   PrismaMariaDb: new (pool: unknown, options?: unknown) => AdapterFactoryLike
   mariadb: MariaDbModuleLike
   mariadbVersion: string | undefined
+  /** The connector's pool classes, from that same copy. */
+  poolParts: MariaDbPoolParts
 }
 
 /** The part of the `mariadb` connector used here. */
@@ -63,9 +66,37 @@ export function loadAdapterMariaDb(): AdapterMariaDbPeer {
     entry,
     `${fix} (its mariadb dependency is missing)`,
   )
-  mariadbPeer = { PrismaMariaDb: mod.PrismaMariaDb, mariadb, mariadbVersion: connectorVersion(entry) }
+  mariadbPeer = {
+    PrismaMariaDb: mod.PrismaMariaDb,
+    mariadb,
+    mariadbVersion: connectorVersion(entry),
+    poolParts: loadPoolParts(entry),
+  }
   checkPeerVersion('mariadb', mariadbPeer.mariadbVersion, SUPPORTED_MARIADB_CONNECTOR_VERSIONS)
   return mariadbPeer
+}
+
+/**
+ * What `mariadb.createPool()` is made of (3.4.5: `lib/pool.js` with `lib/config/pool-options.js`,
+ * its connections wrapped in `lib/connection-promise.js`), loaded from the connector's own files so
+ * the pool can be a subclass of the connector's (see `MariaDbIamPool`). A connector without these files gets `RDS_IAM_UNSUPPORTED_DRIVER`.
+ */
+function loadPoolParts(adapterEntry: string): MariaDbPoolParts {
+  const fix = `pin the mariadb connector to ${SUPPORTED_MARIADB_CONNECTOR_VERSIONS}, the version @prisma/adapter-mariadb 7.10 pins and this adapter is tested with`
+  const load = <T>(file: string) => requirePeer<T>(`mariadb/lib/${file}`, adapterEntry, fix)
+  const parts = {
+    PoolOptions: load<MariaDbPoolParts['PoolOptions']>('config/pool-options.js'),
+    Pool: load<MariaDbPoolParts['Pool']>('pool.js'),
+    ConnectionPromise: load<MariaDbPoolParts['ConnectionPromise']>('connection-promise.js'),
+  }
+  if (Object.values(parts).some((part) => typeof part !== 'function')) {
+    throw new RdsIamError(
+      'RDS_IAM_UNSUPPORTED_DRIVER',
+      'this mariadb connector version does not have the pool classes PrismaMariaDbIam builds its pool from',
+      fix,
+    )
+  }
+  return parts
 }
 
 /** The version of the `mariadb` package resolved from `from`, when its package.json is readable. */

@@ -68,11 +68,6 @@ runBadConfigCases('PrismaMariaDbIam', [
     make: (s) => new PrismaMariaDbIam({ ...my(s), stream: () => {} }),
     mentions: /stream/,
   },
-  {
-    name: 'minimumIdle: 0 (mariadb 3.4 would never open a connection)',
-    make: (s) => new PrismaMariaDbIam({ ...my(s), minimumIdle: 0 }),
-    mentions: /minimumIdle/,
-  },
   { name: 'no user', make: (s) => new PrismaMariaDbIam({ ...my(s), user: undefined }), mentions: /user/ },
   {
     name: 'ssl.rejectUnauthorized: false without iam.insecure',
