@@ -128,6 +128,8 @@ export class MariaDbIamPool {
   readonly #iam: IamOptions
   readonly #waiters = new Set<Waiter>()
   #refusedInRow = 0
+  // Logins started since the last accepted one or the last give-up: never more than the budget.
+  #loginsInRound = 0
   // Failed connection creations in a row (any cause), for the backoff between them.
   #failedInRow = 0
   #gaveUp: RdsIamError | undefined
@@ -135,7 +137,7 @@ export class MariaDbIamPool {
   #closed = false
   // Connections being created (each from its limiter permit to its login's end).
   #creating = 0
-  // Counted refusals so far; a failed creation whose token predates the last one is not counted.
+  // Invalidations after refusals so far; a failed creation whose token predates the last one needs none.
   #epoch = 0
   #failedEpoch: number | undefined
   // Sockets of logins in progress: end() closes them, so no login completes after the pool ended.
@@ -173,10 +175,14 @@ export class MariaDbIamPool {
       // once, as pg does), or up to the user's minimumIdle (0 by default), within connectionLimit.
       override _shouldCreateMoreConnections(): boolean {
         if (self.#closed || self.#gaveUp) return false
+        // A round of refused logins spends at most the waiting callers' budget, in-flight ones included.
+        if (self.#loginsInRound >= self.#budget()) return false
         const creating = self.#creating
         if (this.totalConnections() + creating >= this.opts.connectionLimit) return false
         const idle = this.idleConnections()
-        if (this.taskQueueSize() > idle + creating) return true
+        // Demand is the callers still waiting here: a request whose caller already got a typed
+        // error stays queued in the connector until acquireTimeout, and must not log in again.
+        if (self.#waiters.size > idle + creating) return true
         return idle + creating < this.opts.minimumIdle
       }
 
@@ -247,6 +253,7 @@ export class MariaDbIamPool {
     pool.on('error', (err: unknown) => this.#onPoolError(err))
     pool.on('connection', () => {
       this.#refusedInRow = 0
+      this.#loginsInRound = 0
       this.#failedInRow = 0
     })
   }
@@ -364,6 +371,7 @@ export class MariaDbIamPool {
           return
         }
         const state: TlsState = { verified: tls === false }
+        this.#loginsInRound += 1
         const socket = netConnect(Number(opts.port), String(opts.host))
         socket.setNoDelay(true)
         this.#opening.add(socket)
@@ -409,24 +417,44 @@ export class MariaDbIamPool {
     )
   }
 
+  /** Logins owed to the callers waiting now: `maxAttempts` each, as each pg connect gets. */
+  #budget(): number {
+    return Math.max(1, this.#iam.retry?.maxAttempts ?? 3) * Math.max(1, this.#waiters.size)
+  }
+
   #onPoolError(err: unknown): void {
-    if (this.#closed || !isAuthError(err)) return
+    if (this.#closed) return
+    if (!isAuthError(err)) {
+      // A round that spent its budget and has nothing in flight ends with the last refusal's verdict.
+      if (this.#refusedInRow > 0 && this.#loginsInRound >= this.#budget() && this.#creating === 0)
+        this.#giveUp(err)
+      return
+    }
     // Logins opened at once share one token: when it is refused, the others' refusals of the same
-    // (already invalidated) token are one attempt, not several.
+    // token need no second invalidation (it would throw away the token signed after the first).
     const stale = this.#failedEpoch !== undefined && this.#failedEpoch < this.#epoch
     this.#failedEpoch = undefined
-    if (stale) return
-    this.#epoch += 1
-    this.#auth.provider.invalidate()
+    if (!stale) {
+      this.#epoch += 1
+      this.#auth.provider.invalidate()
+    }
     this.#refusedInRow += 1
-    const maxAttempts = Math.max(1, this.#iam.retry?.maxAttempts ?? 3)
     // Each waiting caller is owed maxAttempts logins, as each pg connect gets its own: with N
-    // callers waiting, N × maxAttempts refusals in a row (and no login accepted) end the round. One
-    // caller's budget is never spent by refusals that landed on others' logins.
-    const callers = Math.max(1, [...this.#waiters].filter((w) => !w.settled).length)
-    // The pool retries after the backoff; its next connection signs a new token in stream().
-    if (this.#refusedInRow < maxAttempts * callers) return
+    // callers waiting, N × maxAttempts refusals in a row (and no login accepted) end the round, so
+    // one caller's budget is not spent by refusals that landed on logins opened for others. The
+    // pool retries after the backoff; its next connection signs a new token in stream().
+    if (
+      this.#refusedInRow < this.#budget() &&
+      !(this.#loginsInRound >= this.#budget() && this.#creating === 0)
+    )
+      return
+    this.#giveUp(err)
+  }
+
+  #giveUp(err: unknown): void {
+    const maxAttempts = Math.max(1, this.#iam.retry?.maxAttempts ?? 3)
     this.#refusedInRow = 0
+    this.#loginsInRound = 0
     this.#gaveUp = this.#authFailed(err, maxAttempts)
     this.#gaveUpAt = performance.now()
     this.#failWaiters(this.#gaveUp)
