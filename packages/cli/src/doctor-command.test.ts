@@ -43,6 +43,8 @@ let closedPort: number
 let sts: Server
 let stsUrl: string
 let stsAnswer: 'identity' | 'invalid-key' = 'identity'
+/** The ARN STS answers with (an IAM user, or an assumed-role session). */
+let stsArn = 'arn:aws:iam::123456789012:user/doctor'
 /** Added to the Date header STS sends (simulates a local clock that is off). */
 let stsClockOffsetMs = 0
 
@@ -72,7 +74,7 @@ beforeAll(async () => {
         date: new Date(Date.now() + stsClockOffsetMs).toUTCString(),
       })
       res.end(
-        '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/doctor</Arn><UserId>AIDADOCTOR</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></GetCallerIdentityResponse>',
+        `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>${stsArn}</Arn><UserId>AIDADOCTOR</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
       )
     })
   })
@@ -93,6 +95,7 @@ function useKey(key: { accessKeyId: string; secretAccessKey: string; sessionToke
 
 beforeEach(() => {
   vi.unstubAllEnvs()
+  stsArn = 'arn:aws:iam::123456789012:user/doctor'
   useKey(KEY)
   vi.stubEnv('AWS_SESSION_TOKEN', undefined)
   vi.stubEnv('AWS_PROFILE', undefined)
@@ -474,11 +477,166 @@ describe.each(ENGINES)('%s: rds-iam doctor against the emulator', (engine) => {
   })
 })
 
+// Aurora DSQL: the emulator's DSQL front (DSQL tokens, admin policy, role mapping) in front of
+// real PostgreSQL 15. The client connects to localhost and signs for the cluster host, as through
+// a tunnel; the emulator's certificate covers the cluster host.
+const DSQL_HOST = 'abcdefghijklmnopqrst.dsql.us-east-1.on.aws'
+describe.runIf(ENGINES.includes('postgres'))('dsql: rds-iam doctor against the DSQL emulator', () => {
+  let emu: Emulator
+  let proxy: Emulator
+  let caFile: string
+  let proxyCaFile: string
+  let available = true
+  beforeAll(async () => {
+    available = await requireService('postgres')
+    if (!available) return
+    emu = await startEmulator({
+      engine: 'dsql',
+      endpoint: DSQL_HOST,
+      upstream: TEST_URLS.postgres,
+      credentials: [KEY, DENIED_KEY],
+      admins: [KEY.accessKeyId],
+      roles: { app_role: [KEY.accessKeyId] },
+    })
+    proxy = await startEmulator({
+      engine: 'postgres',
+      proxy: true,
+      endpoint: 'myproxy.proxy-c9akciq32.us-east-1.rds.amazonaws.com:5432',
+      upstream: TEST_URLS.postgres,
+      credentials: [KEY],
+    })
+    caFile = join(dir, 'dsql-ca.pem')
+    proxyCaFile = join(dir, 'proxy-ca.pem')
+    await writeFile(caFile, emu.ca)
+    await writeFile(proxyCaFile, proxy.ca)
+  }, 60_000)
+  afterAll(async () => {
+    await emu?.stop()
+    await proxy?.stop()
+  })
+
+  const base = (user: string) => [
+    '--host',
+    'localhost',
+    '--port',
+    String(emu.port),
+    '--signing-host',
+    DSQL_HOST,
+    '--user',
+    user,
+    '--ca',
+    caFile,
+  ]
+
+  it('role admin: every check passes without --engine, the token is a DbConnectAdmin token for the host alone', async (ctx) => {
+    if (!available) return ctx.skip()
+    const before = emu.stats().accepted
+    const r = await doctor(base('admin'))
+    expect(r.err).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.out.split('\n')[0]).toBe(
+      `rds-iam doctor: Aurora DSQL admin@localhost:${emu.port}, signed for ${DSQL_HOST}`,
+    )
+    expect(r.out).toMatch(/✓ region\s+us-east-1 \(from the hostname, a dsql endpoint\)/)
+    expect(r.out).toContain(
+      `signed for role admin@${DSQL_HOST} (Aurora DSQL, DbConnectAdmin, no port) in us-east-1`,
+    )
+    expect(r.out).toContain('logged in as admin to database postgres')
+    expect(r.out.trim().endsWith('all checks passed')).toBe(true)
+    expectNoSecrets(r.out)
+    expect(emu.stats().accepted).toBe(before + 1)
+  })
+
+  it('a mapped role (DbConnect) passes too; --json says service dsql', async (ctx) => {
+    if (!available) return ctx.skip()
+    const r = await doctorJson(base('app_role'))
+    expect(r.code).toBe(0)
+    expect(r.report).toMatchObject({ ok: true, service: 'dsql', engine: 'postgres' })
+    expect(r.check('token').detail).toContain('(Aurora DSQL, DbConnect, no port)')
+  })
+
+  it('policy-denied admin key → login ✗ naming dsql:DbConnectAdmin, no rds_iam / rds-db advice', async (ctx) => {
+    if (!available) return ctx.skip()
+    useKey(DENIED_KEY)
+    const before = emu.stats().rejected.NotAuthorized
+    const r = await doctorJson(base('admin'))
+    expect(r.code).toBe(1)
+    expect(r.check('token').status).toBe('pass')
+    expect(r.check('login').status).toBe('fail')
+    expect(r.check('login').detail).toBe('IAM authentication failed for user "admin" (SQLSTATE 28000)')
+    const fix = r.check('login').fix ?? ''
+    expect(fix.split('\n')[0]).toBe('Aurora DSQL refused the token; likely causes, most likely first:')
+    expect(fix.split('\n')[1]).toBe(
+      '(1) the IAM policy of these credentials must allow dsql:DbConnectAdmin on arn:aws:dsql:us-east-1:<account>:cluster/abcdefghijklmnopqrst (the role admin always needs DbConnectAdmin; new policies take a while to apply)',
+    )
+    expect(fix).not.toContain('rds_iam')
+    expect(fix).not.toContain('rds-db:connect')
+    expect(fix).not.toContain('AWS IAM GRANT')
+    expect(emu.stats().rejected.NotAuthorized).toBe(before + 1)
+    expectNoSecrets(r.out, DENIED_KEY)
+  })
+
+  it('an unmapped role → login ✗ with dsql:DbConnect and AWS IAM GRANT to the role ARN of the STS identity', async (ctx) => {
+    if (!available) return ctx.skip()
+    useKey(DENIED_KEY)
+    vi.stubEnv('AWS_ENDPOINT_URL_STS', stsUrl)
+    stsAnswer = 'identity'
+    stsArn = 'arn:aws:sts::123456789012:assumed-role/app-task/i-0123456789abcdef0'
+    const r = await doctorJson(base('app_role'))
+    expect(r.code).toBe(1)
+    expect(r.check('identity').detail).toContain('assumed-role/app-task/i-0123456789abcdef0')
+    const fix = r.check('login').fix ?? ''
+    expect(fix).toContain(
+      '(1) the IAM policy of these credentials must allow dsql:DbConnect on arn:aws:dsql:us-east-1:123456789012:cluster/abcdefghijklmnopqrst',
+    )
+    expect(fix).toContain(
+      `(2) the role "app_role" must exist and be mapped to these credentials' IAM identity inside the database: as admin run CREATE ROLE "app_role" WITH LOGIN; AWS IAM GRANT "app_role" TO 'arn:aws:iam::123456789012:role/app-task';`,
+    )
+    expect(fix).not.toContain('rds_iam')
+    expectNoSecrets(r.out, DENIED_KEY)
+  })
+
+  it('--engine mysql with a DSQL host is a usage error (exit 2), before any check', async () => {
+    const r = await doctor([...base('admin'), '--engine', 'mysql'])
+    expect(r.code).toBe(2)
+    expect(r.out).toBe('')
+    expect(r.err).toContain(`${DSQL_HOST} is an Aurora DSQL cluster, which speaks PostgreSQL only`)
+  })
+
+  it('RDS Proxy refusing for capacity → login ✗ saying it is not a token problem', async (ctx) => {
+    if (!available) return ctx.skip()
+    proxy.faults.proxyRefuseNext(1)
+    const before = proxy.stats().proxyRefused
+    const r = await doctorJson([
+      '--engine',
+      'postgres',
+      '--host',
+      'localhost',
+      '--port',
+      String(proxy.port),
+      '--signing-host',
+      'myproxy.proxy-c9akciq32.us-east-1.rds.amazonaws.com',
+      '--signing-port',
+      '5432',
+      '--user',
+      'app_user',
+      '--ca',
+      proxyCaFile,
+    ])
+    expect(proxy.stats().proxyRefused).toBe(before + 1)
+    expect(r.check('login').status).toBe('fail')
+    expect(r.check('login').detail).toContain('Timed-out waiting to acquire database connection')
+    expect(r.check('login').fix).toContain('not a token problem')
+    expect(r.check('login').fix).not.toContain('rds_iam')
+  })
+})
+
 describe('rds-iam doctor without a database', () => {
   let plain: TcpServer
   beforeAll(async () => {
     // PostgreSQL's refusal of a client without TLS, as a server that offers no TLS sends it.
     plain = createTcpServer((socket) => {
+      socket.on('error', () => {})
       socket.once('data', () => {
         socket.write('N')
         socket.once('data', () => {
@@ -518,6 +676,8 @@ describe('rds-iam doctor without a database', () => {
 
   it('a MySQL server that blocked this host (errno 1129 before the handshake) → tls ✗ with FLUSH HOSTS', async () => {
     const blocked = createTcpServer((socket) => {
+      // The tcp check closes its probe connection at once, which can reset this socket mid-write.
+      socket.on('error', () => {})
       const message = Buffer.from("Host '127.0.0.1' is blocked because of many connection errors")
       const payload = Buffer.concat([Buffer.from([0xff, 0x69, 0x04]), message])
       const head = Buffer.from([payload.length & 0xff, (payload.length >> 8) & 0xff, 0, 0])

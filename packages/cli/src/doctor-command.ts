@@ -15,6 +15,7 @@ import {
 import type { CliIo } from './cli-main.js'
 import {
   diagnoseLoginError,
+  iamPrincipalArn,
   isLocalAddress,
   type LoginContext,
   rdsNameOnCertificate,
@@ -68,6 +69,8 @@ export interface DoctorReport {
   database?: string
   signingHost: string
   signingPort: number
+  /** `'dsql'` when the token is an Aurora DSQL token (it names no port), else `'rds'`. */
+  service: 'rds' | 'dsql'
   checks: DoctorCheck[]
 }
 
@@ -81,6 +84,8 @@ export interface DoctorOptions {
   region?: string
   signingHost?: string
   signingPort?: number
+  /** `'dsql'` for an Aurora DSQL cluster; default: `'dsql'` for a `<id>.dsql.<region>.on.aws` signing host. */
+  service?: 'rds' | 'dsql'
   profile?: string
   /** PEM text of the CA to trust instead of the RDS bundle. */
   ca?: string
@@ -97,6 +102,7 @@ const DEFAULT_TIMEOUT_MS = 5000
 const MAX_CLOCK_SKEW_S = 300
 
 const DOCTOR_USAGE = `Usage: rds-iam doctor --host HOST --user USER --engine postgres|mysql [options]
+       rds-iam doctor --host CLUSTER_HOST --user ROLE [--service dsql] [options]   (Aurora DSQL)
 
 Checks, in order, everything an IAM database login needs and explains each failure with its fix:
 region, credentials, identity (STS), token, DNS, TCP, TLS (chain and name), login, select 1.
@@ -106,7 +112,9 @@ No token or secret is ever printed. Exit code 0 when every check passed, 1 when 
 Options:
   --host HOST           Endpoint you connect to (RDS/Aurora/Proxy, or 127.0.0.1 through a tunnel) (required)
   --user USER           Database user (required)
-  --engine ENGINE       postgres or mysql (required)
+  --engine ENGINE       postgres or mysql (required, except for Aurora DSQL: postgres)
+  --service rds|dsql    Which token to sign (default: dsql for <id>.dsql.<region>.on.aws, else rds);
+                        DSQL: role admin → DbConnectAdmin, other roles → DbConnect, no port signed
   --port PORT           Default 5432 (postgres) / 3306 (mysql)
   --database NAME       Default postgres (postgres) / none (mysql)
   --region REGION       Default: from the hostname, then AWS_REGION / AWS_DEFAULT_REGION
@@ -411,6 +419,9 @@ export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {})
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const signingHost = (o.signingHost ?? o.host).replace(/\.$/, '')
   const signingPort = o.signingPort ?? o.port
+  const service =
+    o.service ?? (parseRdsHostname(signingHost).kind === 'dsql' ? ('dsql' as const) : ('rds' as const))
+  const dsql = service === 'dsql'
   const caLabel = o.ca ? (o.caLabel ?? '--ca') : 'the RDS CA bundle'
   const checks: DoctorCheck[] = []
   const add = (c: DoctorCheck) => {
@@ -514,6 +525,7 @@ export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {})
 
   // identity
   let account: string | undefined
+  let principalArn: string | undefined
   let clockSkewMs: number | undefined
   if (!creds) {
     skip('identity', 'no credentials')
@@ -550,6 +562,7 @@ export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {})
           'STS',
         )
         account = who.Account
+        if (who.Arn) principalArn = iamPrincipalArn(who.Arn)
         add({ name: 'identity', status: 'pass', detail: `${who.Arn} (account ${who.Account})` })
       } catch (err) {
         const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } }
@@ -597,11 +610,16 @@ export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {})
         region,
         credentials: creds,
         ...(o.signingHost ? { signingHostname: o.signingHost } : {}),
-        ...(o.signingPort ? { signingPort: o.signingPort } : {}),
+        // DSQL tokens name the host alone: the port never enters the signature.
+        ...(o.signingPort && !dsql ? { signingPort: o.signingPort } : {}),
+        ...(o.service ? { service: o.service } : {}),
       })
       token = await provider.getToken()
       const { expiresAt } = tokenTimes(token)
-      const detail = `${token.length} characters, signed for ${o.user}@${signingHost}:${signingPort} in ${region}${expiresAt ? `, valid until ${expiresAt.toISOString()}` : ''} (not printed)`
+      const signedFor = dsql
+        ? `role ${o.user}@${signingHost} (Aurora DSQL, ${o.user === 'admin' ? 'DbConnectAdmin' : 'DbConnect'}, no port)`
+        : `${o.user}@${signingHost}:${signingPort}`
+      const detail = `${token.length} characters, signed for ${signedFor} in ${region}${expiresAt ? `, valid until ${expiresAt.toISOString()}` : ''} (not printed)`
       const skewS = clockSkewMs === undefined ? undefined : Math.round(clockSkewMs / 1000)
       if (skewS !== undefined && Math.abs(skewS) > MAX_CLOCK_SKEW_S) {
         add({
@@ -622,7 +640,10 @@ export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {})
         name: 'token',
         status: 'fail',
         detail: errMessage(err),
-        fix: err instanceof RdsIamError ? err.hint : 'check that @aws-sdk/rds-signer is installed',
+        fix:
+          err instanceof RdsIamError
+            ? err.hint
+            : `check that ${dsql ? '@aws-sdk/dsql-signer' : '@aws-sdk/rds-signer'} is installed`,
       })
     }
   }
@@ -729,6 +750,8 @@ export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {})
       signingHostGiven: o.signingHost !== undefined,
       signingPortGiven: o.signingPort !== undefined,
       ...(account ? { account } : {}),
+      service,
+      ...(principalArn ? { principalArn } : {}),
       certNames: tls?.names ?? [],
     }
     try {
@@ -786,6 +809,7 @@ export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {})
     ...(o.database ? { database: o.database } : {}),
     signingHost,
     signingPort,
+    service,
     checks,
   }
 }
@@ -801,11 +825,12 @@ const MARKS: Record<DoctorCheckStatus, string> = { pass: '✓', fail: '✗', ski
  * ```
  */
 export function formatDoctorReport(r: DoctorReport): string {
+  const dsql = r.service === 'dsql'
   const via =
-    r.signingHost !== r.host || r.signingPort !== r.port
-      ? `, signed for ${r.signingHost}:${r.signingPort}`
+    r.signingHost !== r.host || (!dsql && r.signingPort !== r.port)
+      ? `, signed for ${r.signingHost}${dsql ? '' : `:${r.signingPort}`}`
       : ''
-  const lines = [`rds-iam doctor: ${r.engine} ${r.user}@${r.host}:${r.port}${via}`]
+  const lines = [`rds-iam doctor: ${dsql ? 'Aurora DSQL' : r.engine} ${r.user}@${r.host}:${r.port}${via}`]
   for (const c of r.checks) {
     lines.push(`${MARKS[c.status]} ${c.name.padEnd(12)}${c.detail}`)
     if (c.fix) {
@@ -846,6 +871,7 @@ async function parseDoctorArgs(argv: string[]): Promise<(DoctorOptions & { json:
         database: { type: 'string' },
         'signing-host': { type: 'string' },
         'signing-port': { type: 'string' },
+        service: { type: 'string' },
         profile: { type: 'string' },
         ca: { type: 'string' },
         timeout: { type: 'string' },
@@ -857,11 +883,24 @@ async function parseDoctorArgs(argv: string[]): Promise<(DoctorOptions & { json:
     throw new DoctorUsageError((err as Error).message)
   }
   if (values.help) return 'help'
+  const service = values.service as string | undefined
+  if (service !== undefined && service !== 'rds' && service !== 'dsql') {
+    throw new DoctorUsageError(`--service must be rds or dsql, got ${JSON.stringify(service)}`)
+  }
+  const signHost = String(values['signing-host'] || values.host || '')
+  const dsql = service === 'dsql' || (service === undefined && parseRdsHostname(signHost).kind === 'dsql')
+  // Aurora DSQL speaks PostgreSQL only, so its engine goes without saying.
+  if (dsql) values.engine ??= 'postgres'
   const missing = ['host', 'user', 'engine'].filter((k) => !values[k])
   if (missing.length > 0) throw new DoctorUsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`)
   const engine = values.engine as string
   if (engine !== 'postgres' && engine !== 'mysql') {
     throw new DoctorUsageError(`--engine must be postgres or mysql, got ${JSON.stringify(engine)}`)
+  }
+  if (dsql && engine === 'mysql') {
+    throw new DoctorUsageError(
+      `${signHost} is an Aurora DSQL cluster, which speaks PostgreSQL only: use --engine postgres (or leave --engine out)${service === 'dsql' ? ', or drop --service dsql if this is not DSQL' : ''}`,
+    )
   }
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout)
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0)) {
@@ -894,6 +933,7 @@ async function parseDoctorArgs(argv: string[]): Promise<(DoctorOptions & { json:
     ...(str('database') ? { database: str('database') } : {}),
     ...(str('signing-host') ? { signingHost: str('signing-host') } : {}),
     ...(str('profile') ? { profile: str('profile') } : {}),
+    ...(service ? { service: service as 'rds' | 'dsql' } : {}),
     ...(ca ? { ca, caLabel: `--ca ${values.ca}` } : {}),
     ...(timeout ? { timeoutMs: timeout } : {}),
     json: values.json === true,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { diagnoseLoginError, type LoginContext, rdsNameOnCertificate } from './login-diagnosis.js'
+import {
+  diagnoseLoginError,
+  iamPrincipalArn,
+  type LoginContext,
+  rdsNameOnCertificate,
+} from './login-diagnosis.js'
 
 // Pure mapping from a server's answer to the likely cause; the answers are the exact shapes pg
 // and mysql2 produce (checked against PostgreSQL 15, MariaDB 10.11 and the emulator in
@@ -112,6 +117,86 @@ describe('diagnoseLoginError', () => {
     expect(rdsNameOnCertificate(['*.abc123.eu-west-1.rds.amazonaws.com'])).toBeUndefined()
     expect(rdsNameOnCertificate(['localhost', 'db.abc123.eu-west-1.rds.amazonaws.com'])).toBe(
       'db.abc123.eu-west-1.rds.amazonaws.com',
+    )
+  })
+
+  it('RDS Proxy capacity refusals (53300 on PostgreSQL, 9501 / 1040 on MySQL) are not token problems', () => {
+    const pgProxy = diagnoseLoginError(
+      { code: '53300', message: 'Timed-out waiting to acquire database connection.' },
+      pgCtx,
+    )
+    expect(pgProxy.fix).toContain('not a token problem')
+    expect(pgProxy.fix).not.toContain('rds_iam')
+    const myProxy = diagnoseLoginError(
+      { errno: 1040, code: 'ER_CON_COUNT_ERROR', message: 'Number simultaneous connections exceeded (1000)' },
+      myCtx,
+    )
+    expect(myProxy.fix).toContain('not a token problem')
+  })
+})
+
+describe('diagnoseLoginError: Aurora DSQL', () => {
+  const dsqlHost = 'abcdefghijklmnopqrst.dsql.eu-west-1.on.aws'
+  const dsqlCtx: LoginContext = {
+    ...pgCtx,
+    service: 'dsql',
+    user: 'admin',
+    connectHost: dsqlHost,
+    signingHost: dsqlHost,
+    certNames: [dsqlHost],
+  }
+
+  it('admin refused (IAM authentication failed, 28000) → dsql:DbConnectAdmin first, no RDS advice', () => {
+    const d = diagnoseLoginError(
+      { code: '28000', message: 'IAM authentication failed for user "admin"' },
+      { ...dsqlCtx, account: '123456789012' },
+    )
+    const lines = d.fix.split('\n')
+    expect(lines[0]).toBe('Aurora DSQL refused the token; likely causes, most likely first:')
+    expect(lines[1]).toContain(
+      'dsql:DbConnectAdmin on arn:aws:dsql:eu-west-1:123456789012:cluster/abcdefghijklmnopqrst',
+    )
+    expect(d.fix).toContain(`signed for ${dsqlHost} (DSQL tokens name the host, no port)`)
+    expect(d.fix).not.toMatch(/rds_iam|rds-db:connect|AWS IAM GRANT|enable-iam-database-authentication/)
+  })
+
+  it('another role → dsql:DbConnect and the AWS IAM GRANT mapping, with the principal when known', () => {
+    const known = diagnoseLoginError(
+      { code: '28000', message: 'IAM authentication failed for user "app"' },
+      { ...dsqlCtx, user: 'app', principalArn: 'arn:aws:iam::123456789012:role/app-task' },
+    )
+    expect(known.fix).toContain('(1) the IAM policy of these credentials must allow dsql:DbConnect on')
+    expect(known.fix).toContain(`AWS IAM GRANT "app" TO 'arn:aws:iam::123456789012:role/app-task';`)
+    const unknown = diagnoseLoginError(
+      { code: '28000', message: 'IAM authentication failed for user "app"' },
+      { ...dsqlCtx, user: 'app' },
+    )
+    expect(unknown.fix).toContain(`AWS IAM GRANT "app" TO '<your IAM role ARN>';`)
+  })
+
+  it('through a tunnel without --signing-host the tunnel is the first cause; a missing role gets CREATE ROLE + AWS IAM GRANT', () => {
+    const tunnel = diagnoseLoginError(
+      { code: '28000', message: 'IAM authentication failed for user "admin"' },
+      { ...dsqlCtx, connectHost: '127.0.0.1', signingHost: '127.0.0.1' },
+    )
+    expect(tunnel.fix.split('\n')[1]).toContain('pass --signing-host <cluster-id>.dsql.<region>.on.aws')
+    const missing = diagnoseLoginError(
+      { code: '28000', message: 'role "app" does not exist' },
+      { ...dsqlCtx, user: 'app' },
+    )
+    expect(missing.fix).toContain('CREATE ROLE "app" WITH LOGIN; AWS IAM GRANT "app" TO')
+    expect(missing.fix).not.toContain('rds_iam')
+  })
+
+  it('iamPrincipalArn: an assumed-role session becomes its role ARN; other ARNs are kept', () => {
+    expect(iamPrincipalArn('arn:aws:sts::123456789012:assumed-role/app-task/i-0abc')).toBe(
+      'arn:aws:iam::123456789012:role/app-task',
+    )
+    expect(iamPrincipalArn('arn:aws-cn:sts::123456789012:assumed-role/r/s')).toBe(
+      'arn:aws-cn:iam::123456789012:role/r',
+    )
+    expect(iamPrincipalArn('arn:aws:iam::123456789012:user/doctor')).toBe(
+      'arn:aws:iam::123456789012:user/doctor',
     )
   })
 })

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net'
-import { type DatabaseEngine, parseRdsHostname } from '@rds-iam/core'
+import { type DatabaseEngine, isProxyCapacityError, parseRdsHostname } from '@rds-iam/core'
 
 /** What `rds-iam doctor` knows when a login fails; used to rank the likely causes. */
 export interface LoginContext {
@@ -17,6 +17,10 @@ export interface LoginContext {
   signingPortGiven: boolean
   /** AWS account of the credentials, when STS answered. */
   account?: string
+  /** `'dsql'` when the token is an Aurora DSQL token; absent or `'rds'` otherwise. */
+  service?: 'rds' | 'dsql'
+  /** The IAM principal to map a DSQL role to (STS's ARN, an assumed role as its role ARN). */
+  principalArn?: string
   /** Names on the server certificate (the TLS check). */
   certNames: string[]
 }
@@ -29,6 +33,8 @@ export interface LoginDiagnosis {
 
 const DEFAULT_PORTS: Record<DatabaseEngine, number> = { postgres: 5432, mysql: 3306 }
 const PAM = /PAM authentication failed/i
+// Aurora DSQL's documented refusal text (its troubleshooting guide names no SQLSTATE).
+const DSQL_IAM_FAILED = /IAM authentication failed/i
 const NO_ENCRYPTION = /pg_hba\.conf rejects connection .*no encryption/i
 
 interface DriverError {
@@ -66,8 +72,63 @@ function policyFix(ctx: LoginContext): string {
   return `the IAM policy of these credentials must allow rds-db:connect on arn:aws:rds-db:${ctx.region}:${ctx.account ?? '<account>'}:dbuser:<DbiResourceId or cluster-resource-id>/${ctx.user} (the resource id is not the instance name: aws rds describe-db-instances --query 'DBInstances[].DbiResourceId'); new policies take ~30 s to apply`
 }
 
+/**
+ * The IAM ARN a DSQL role is mapped to: STS names an assumed role by its session
+ * (`arn:aws:sts::<account>:assumed-role/<role>/<session>`), `AWS IAM GRANT` wants the role's ARN.
+ * A role path is not in the session ARN, so a role under a path shows without it.
+ *
+ * @example
+ * ```ts
+ * iamPrincipalArn('arn:aws:sts::123456789012:assumed-role/app/i-0abc') // 'arn:aws:iam::123456789012:role/app'
+ * ```
+ */
+export function iamPrincipalArn(arn: string): string {
+  const m = /^arn:([^:]+):sts::(\d+):assumed-role\/([^/]+)\/.+$/.exec(arn)
+  return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : arn
+}
+
+function dsqlClusterArn(ctx: LoginContext): string {
+  const id =
+    parseRdsHostname(ctx.signingHost).kind === 'dsql' ? ctx.signingHost.split('.')[0] : '<cluster-id>'
+  return `arn:aws:dsql:${ctx.region}:${ctx.account ?? '<account>'}:cluster/${id}`
+}
+
+function dsqlMappingFix(ctx: LoginContext): string {
+  const quoted = `'${ctx.principalArn ?? '<your IAM role ARN>'}'`
+  return `the role "${ctx.user}" must exist and be mapped to these credentials' IAM identity inside the database: as admin run CREATE ROLE "${ctx.user}" WITH LOGIN; AWS IAM GRANT "${ctx.user}" TO ${quoted};`
+}
+
+/** The ranked causes of a refused Aurora DSQL token (DSQL says the same for each of them). */
+export function dsqlTokenRefusedCauses(ctx: LoginContext): string[] {
+  const cluster = dsqlClusterArn(ctx)
+  const causes: string[] = []
+  if (!ctx.signingHostGiven && isLocalAddress(ctx.connectHost)) {
+    causes.push(
+      `the token is signed for ${ctx.connectHost}, the address you connect to; through a tunnel or local proxy DSQL only accepts a token signed for its cluster endpoint: pass --signing-host <cluster-id>.dsql.<region>.on.aws (in code: iam: { signingHostname })`,
+    )
+  }
+  if (ctx.user === 'admin') {
+    causes.push(
+      `the IAM policy of these credentials must allow dsql:DbConnectAdmin on ${cluster} (the role admin always needs DbConnectAdmin; new policies take a while to apply)`,
+    )
+  } else {
+    causes.push(
+      `the IAM policy of these credentials must allow dsql:DbConnect on ${cluster}`,
+      dsqlMappingFix(ctx),
+    )
+  }
+  causes.push(
+    `the token is signed for ${ctx.signingHost} (DSQL tokens name the host, no port); it must be the cluster endpoint (--signing-host through a tunnel)`,
+    `the token is signed for region ${ctx.region} (${ctx.regionSource}); it must be the cluster's region (--region)`,
+    'the token expired (its X-Amz-Expires, or the credentials that signed it expired first) or the local clock is wrong (sync with NTP: timedatectl set-ntp true)',
+    'the credentials belong to another AWS account than the cluster, or their session expired',
+  )
+  return causes
+}
+
 /** The ranked causes of a refused token (RDS says the same for every one of them). */
 export function tokenRefusedCauses(ctx: LoginContext): string[] {
+  if (ctx.service === 'dsql') return dsqlTokenRefusedCauses(ctx)
   const causes: string[] = []
   const defaultPort = DEFAULT_PORTS[ctx.engine]
   const tunnel = !ctx.signingHostGiven && isLocalAddress(ctx.connectHost)
@@ -121,11 +182,23 @@ export function diagnoseLoginError(err: unknown, ctx: LoginContext): LoginDiagno
       ? `${message}${code ? ` (SQLSTATE ${code})` : ''}`
       : `${message}${errno ? ` (errno ${errno}${code ? `, ${code}` : ''})` : code ? ` (${code})` : ''}`
 
+  if (isProxyCapacityError(err)) {
+    return {
+      detail,
+      fix: "RDS Proxy refused the connection for capacity (its pool for the database is full or a client-connection limit was reached): not a token problem, the token was not even checked; retry later, close idle connections, or raise the proxy's MaxConnectionsPercent / the database's max_connections",
+    }
+  }
   if (NO_ENCRYPTION.test(message)) {
     return {
       detail,
       fix: 'the server refused a connection without TLS: IAM users must connect over TLS (RDS pg_hba: hostssl … pam); remove ssl: false / sslmode=disable from your config — rds-iam then verifies the server against the RDS CA bundle',
     }
+  }
+  if (
+    ctx.service === 'dsql' &&
+    (DSQL_IAM_FAILED.test(message) || PAM.test(message) || code === '28000' || code === '28P01')
+  ) {
+    return { detail, fix: `Aurora DSQL refused the token; ${list(dsqlTokenRefusedCauses(ctx))}` }
   }
   if (PAM.test(message) || errno === 1045 || code === 'ER_ACCESS_DENIED_ERROR') {
     const causes = tokenRefusedCauses(ctx)
@@ -147,6 +220,7 @@ export function diagnoseLoginError(err: unknown, ctx: LoginContext): LoginDiagno
     }
   }
   if (/role ".*" does not exist/i.test(message)) {
+    if (ctx.service === 'dsql') return { detail, fix: dsqlMappingFix(ctx) }
     return {
       detail,
       fix: `create the user first: CREATE USER "${ctx.user}"; GRANT rds_iam TO "${ctx.user}";`,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { rdsTls } from '@rds-iam/core'
-import { type Emulator, startEmulator, TokenVerifier } from '@rds-iam/emulator'
+import { DsqlTokenVerifier, type Emulator, startEmulator, TokenVerifier } from '@rds-iam/emulator'
 import { requireService, TEST_URLS } from '@rds-iam/test-services'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
@@ -351,6 +351,147 @@ describe.runIf(wanted.includes('postgres'))('postgres: rds-iam url → psql', ()
     })
     expect(emu.stats().accepted).toBe(before.accepted)
     expect(emu.stats().rejected.InvalidToken).toBe(before.rejected.InvalidToken)
+  })
+})
+
+// Aurora DSQL: the DSQL emulator in front of PostgreSQL 15, the URL fed to psql.
+const DSQL_HOST = 'abcdefghijklmnopqrst.dsql.us-east-1.on.aws'
+describe.runIf(wanted.includes('postgres'))('dsql: rds-iam url → psql', () => {
+  let emu: Emulator
+  let local: Emulator
+  let caFile: string
+  let localCaFile: string
+  let available = true
+  beforeAll(async () => {
+    available = await requireService('postgres')
+    if (!available) return
+    emu = await startEmulator({
+      engine: 'dsql',
+      endpoint: DSQL_HOST,
+      upstream: TEST_URLS.postgres,
+      credentials: [KEY],
+      roles: { app_role: [KEY.accessKeyId] },
+    })
+    // A DSQL cluster behind a name that does not show it (here localhost): --service dsql.
+    local = await startEmulator({ engine: 'dsql', upstream: TEST_URLS.postgres, credentials: [KEY] })
+    caFile = join(dir, 'dsql-ca.pem')
+    localCaFile = join(dir, 'dsql-local-ca.pem')
+    await writeFile(caFile, emu.ca)
+    await writeFile(localCaFile, local.ca)
+  }, 60_000)
+  afterAll(async () => {
+    await emu?.stop()
+    await local?.stop()
+  })
+
+  const psql = (conn: string) =>
+    run('psql', [conn, '-XtAc', 'select current_database()'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      timeout: 20_000,
+    })
+
+  it('role admin through a tunnel: DbConnectAdmin token for the host alone, database postgres, psql logs in', async (ctx) => {
+    if (!available) return ctx.skip()
+    const r = await url([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(emu.port),
+      '--signing-host',
+      DSQL_HOST,
+      '--user',
+      'admin',
+      '--ca-file',
+      caFile,
+    ])
+    expect(r.err).toContain(`rds-iam: Aurora DSQL token for role admin@${DSQL_HOST} accepted`)
+    expect(r.code).toBe(0)
+    const u = new URL(r.out.trim())
+    expect(u.hostname).toBe(DSQL_HOST)
+    expect(u.pathname).toBe('/postgres')
+    expect(u.searchParams.get('hostaddr')).toBe('127.0.0.1')
+    const token = passwordOf(r.out.trim())
+    expect(token.startsWith(`${DSQL_HOST}/?Action=DbConnectAdmin&`)).toBe(true)
+    expect(token).not.toContain('DBUser')
+    expect(token).toContain('X-Amz-Expires=900&')
+    const verdict = new DsqlTokenVerifier({
+      region: 'us-east-1',
+      host: DSQL_HOST,
+      credentials: [KEY],
+    }).verify(token, 'admin')
+    expect(verdict.ok).toBe(true)
+    const before = emu.stats().accepted
+    const { stdout } = await psql(r.out.trim())
+    expect(stdout.trim()).toBe('postgres')
+    expect(emu.stats().accepted).toBe(before + 1)
+  })
+
+  it('a mapped role gets a DbConnect token psql logs in with; --database is kept', async (ctx) => {
+    if (!available) return ctx.skip()
+    const r = await url([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(emu.port),
+      '--signing-host',
+      DSQL_HOST,
+      '--user',
+      'app_role',
+      '--database',
+      'test',
+      '--ca-file',
+      caFile,
+    ])
+    expect(r.code).toBe(0)
+    expect(passwordOf(r.out.trim()).startsWith(`${DSQL_HOST}/?Action=DbConnect&`)).toBe(true)
+    const { stdout } = await psql(r.out.trim())
+    expect(stdout.trim()).toBe('test')
+  })
+
+  it('--service dsql for a host that does not show it, and --expires-in: psql logs in with that token', async (ctx) => {
+    if (!available) return ctx.skip()
+    const r = await url([
+      '--host',
+      'localhost',
+      '--port',
+      String(local.port),
+      '--service',
+      'dsql',
+      '--region',
+      'us-east-1',
+      '--user',
+      'admin',
+      '--expires-in',
+      '3600',
+      '--ca-file',
+      localCaFile,
+    ])
+    expect(r.code).toBe(0)
+    const token = passwordOf(r.out.trim())
+    expect(token.startsWith('localhost/?Action=DbConnectAdmin&')).toBe(true)
+    expect(token).toContain('X-Amz-Expires=3600&')
+    const { stdout } = await psql(r.out.trim())
+    expect(stdout.trim()).toBe('postgres')
+  })
+
+  it('usage errors (exit 2): --engine mysql with a DSQL host, --expires-in for RDS or out of range, a bad --service', async () => {
+    const common = ['--user', 'admin', '--region', 'us-east-1']
+    const mysqlDsql = await url(['--host', DSQL_HOST, '--engine', 'mysql', ...common])
+    expect(mysqlDsql.code).toBe(2)
+    expect(mysqlDsql.out).toBe('')
+    expect(mysqlDsql.err).toContain(`${DSQL_HOST} is an Aurora DSQL cluster, which speaks PostgreSQL only`)
+    const forced = await url(['--host', 'localhost', '--service', 'dsql', '--engine', 'mysql', ...common])
+    expect(forced.code).toBe(2)
+    expect(forced.err).toContain('drop --service dsql')
+    const rdsExpiry = await url(['--host', RDS_NAME, '--engine', 'postgres', '--expires-in', '60', ...common])
+    expect(rdsExpiry.code).toBe(2)
+    expect(rdsExpiry.err).toContain('--expires-in applies to Aurora DSQL only')
+    const tooLong = await url(['--host', DSQL_HOST, '--expires-in', '604801', ...common])
+    expect(tooLong.code).toBe(2)
+    expect(tooLong.err).toContain('--expires-in must be a whole number of seconds from 1 to 604800')
+    const service = await url(['--host', DSQL_HOST, '--service', 'aurora', ...common])
+    expect(service.code).toBe(2)
+    expect(service.err).toContain('--service must be rds or dsql, got "aurora"')
   })
 })
 

@@ -4,25 +4,34 @@ import { isIP } from 'node:net'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { createTokenProvider, type DatabaseEngine, rdsTls } from '@rds-iam/core'
+import {
+  createTokenProvider,
+  type DatabaseEngine,
+  DSQL_MAX_EXPIRES_IN_SECONDS,
+  parseRdsHostname,
+  rdsTls,
+} from '@rds-iam/core'
 import type { CliIo } from './cli-main.js'
 import { tokenTimes } from './token-times.js'
 
 const DEFAULT_PORTS: Record<DatabaseEngine, number> = { postgres: 5432, mysql: 3306 }
 
 const URL_USAGE = `Usage: rds-iam url --host HOST --user USER --engine postgres|mysql [options]
+       rds-iam url --host CLUSTER_HOST --user ROLE [--service dsql] [--expires-in S] [options]   (Aurora DSQL)
 
 Prints a connection URL with a fresh IAM token as the password (percent-encoded), TLS with
 certificate and host-name verification, and the path of a CA file, for tools that only take a
-URL (psql, Prisma Migrate, db-migrate, Flyway-style CLIs). The token is valid for 15 minutes:
-treat the output as a password.
+URL (psql, Prisma Migrate, db-migrate, Flyway-style CLIs). The token is valid for 15 minutes
+(DSQL: --expires-in): treat the output as a password.
 
 Options:
   --host HOST           Endpoint you connect to (required)
-  --user USER           Database user (required)
-  --engine ENGINE       postgres or mysql (required)
+  --user USER           Database user (required); for DSQL the role (admin → DbConnectAdmin, others → DbConnect)
+  --engine ENGINE       postgres or mysql (required, except for Aurora DSQL: postgres only)
+  --service rds|dsql    Which token to sign (default: dsql for <id>.dsql.<region>.on.aws, else rds)
+  --expires-in S        DSQL only: token lifetime in seconds, 1 to 604800 (default 900)
   --port PORT           Default 5432 (postgres) / 3306 (mysql)
-  --database NAME       Database in the URL path (default: none, the client's default)
+  --database NAME       Database in the URL path (default: none, the client's default; DSQL: postgres)
   --region REGION       Default: from the hostname, then AWS_REGION / AWS_DEFAULT_REGION
   --signing-host HOST   Sign for this host (tunnels: the RDS endpoint). postgres: the URL names it
                         and connects to --host with libpq's hostaddr
@@ -189,6 +198,8 @@ export async function urlCommand(
         region: { type: 'string' },
         'signing-host': { type: 'string' },
         'signing-port': { type: 'string' },
+        service: { type: 'string' },
+        'expires-in': { type: 'string' },
         profile: { type: 'string' },
         'ca-file': { type: 'string' },
         format: { type: 'string' },
@@ -205,11 +216,42 @@ export async function urlCommand(
     return 0
   }
   try {
+    const service = values.service as string | undefined
+    if (service !== undefined && service !== 'rds' && service !== 'dsql') {
+      throw new UrlUsageError(`--service must be rds or dsql, got ${JSON.stringify(service)}`)
+    }
+    const signHost = String(values['signing-host'] || values.host || '')
+    const dsql = service === 'dsql' || (service === undefined && parseRdsHostname(signHost).kind === 'dsql')
+    // Aurora DSQL speaks PostgreSQL only, so its engine goes without saying.
+    if (dsql) values.engine ??= 'postgres'
     const missing = ['host', 'user', 'engine'].filter((k) => !values[k])
     if (missing.length > 0) throw new UrlUsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`)
     const engine = values.engine as string
     if (engine !== 'postgres' && engine !== 'mysql') {
       throw new UrlUsageError(`--engine must be postgres or mysql, got ${JSON.stringify(engine)}`)
+    }
+    if (dsql && engine === 'mysql') {
+      throw new UrlUsageError(
+        `${signHost} is an Aurora DSQL cluster, which speaks PostgreSQL only: use --engine postgres (or leave --engine out)${service === 'dsql' ? ', or drop --service dsql if this is not DSQL' : ''}`,
+      )
+    }
+    let expiresInSeconds: number | undefined
+    if (values['expires-in'] !== undefined) {
+      if (!dsql) {
+        throw new UrlUsageError(
+          '--expires-in applies to Aurora DSQL only (--service dsql); RDS tokens always live 900 s',
+        )
+      }
+      expiresInSeconds = Number(values['expires-in'])
+      if (
+        !Number.isInteger(expiresInSeconds) ||
+        expiresInSeconds < 1 ||
+        expiresInSeconds > DSQL_MAX_EXPIRES_IN_SECONDS
+      ) {
+        throw new UrlUsageError(
+          `--expires-in must be a whole number of seconds from 1 to ${DSQL_MAX_EXPIRES_IN_SECONDS}, got ${String(values['expires-in'])}`,
+        )
+      }
     }
     const format = (values.format as string | undefined) ?? 'url'
     if (format !== 'url' && format !== 'env') {
@@ -230,7 +272,10 @@ export async function urlCommand(
       ...(str('region') ? { region: str('region') } : {}),
       ...(str('profile') ? { profile: str('profile') } : {}),
       ...(signingHost ? { signingHostname: signingHost } : {}),
-      ...(signingPort ? { signingPort } : {}),
+      // DSQL tokens name the host alone: the port never enters the signature.
+      ...(signingPort && !dsql ? { signingPort } : {}),
+      ...(service ? { service: service as 'rds' | 'dsql' } : {}),
+      ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
     })
     const caFile = await ensureCaFile(str('ca-file'), env)
     // libpq checks the certificate against the URL's host; hostaddr lets the URL name the RDS
@@ -238,6 +283,8 @@ export async function urlCommand(
     const tunnel = signingHost !== undefined && signingHost.toLowerCase() !== host.toLowerCase()
     const hostaddr = tunnel && engine === 'postgres' ? await tunnelAddress(host) : undefined
     const token = await provider.getToken()
+    // DSQL has one database, postgres; a client's default (the user name) would not exist.
+    const database = str('database') ?? (dsql ? 'postgres' : undefined)
     const url = buildConnectionUrl({
       engine,
       host,
@@ -245,14 +292,14 @@ export async function urlCommand(
       user,
       token,
       caFile,
-      ...(str('database') ? { database: str('database') } : {}),
+      ...(database ? { database } : {}),
       ...(hostaddr && signingHost ? { hostaddr, signingHost } : {}),
       ...(values.prisma ? { prisma: true } : {}),
     })
     io.stdout.write(format === 'env' ? `DATABASE_URL='${url}'\n` : `${url}\n`)
     const target = provider.target
     io.stderr.write(
-      `rds-iam: token for ${user}@${target?.hostname ?? host}:${target?.port ?? port} accepted for new connections until ${tokenTimes(token).expiresAt?.toISOString() ?? '15 minutes from now'}; CA file ${caFile}${
+      `rds-iam: ${dsql ? `Aurora DSQL token for role ${user}@${target?.hostname ?? host}` : `token for ${user}@${target?.hostname ?? host}:${target?.port ?? port}`} accepted for new connections until ${tokenTimes(token).expiresAt?.toISOString() ?? '15 minutes from now'}; CA file ${caFile}${
         tunnel && engine === 'mysql'
           ? `\nrds-iam: a MySQL URL cannot name ${signingHost} for the certificate check while connecting to ${host}; use a client option for the TLS server name`
           : ''
