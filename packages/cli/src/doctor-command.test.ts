@@ -596,6 +596,16 @@ describe.runIf(ENGINES.includes('postgres'))('dsql: rds-iam doctor against the D
     expectNoSecrets(r.out, DENIED_KEY)
   })
 
+  it('without --ca the bundle rejects a certificate DSQL would not present → tls ✗ saying so, no token sent', async (ctx) => {
+    if (!available) return ctx.skip()
+    const before = emu.stats()
+    const r = await doctorJson(base('admin').slice(0, -2))
+    expect(r.check('tls').status).toBe('fail')
+    expect(r.check('tls').fix).toContain("Aurora DSQL's certificate chains to Amazon's public roots")
+    expect(r.check('login').status).toBe('skip')
+    expect(emu.stats().accepted).toBe(before.accepted)
+  })
+
   it('--engine mysql with a DSQL host is a usage error (exit 2), before any check', async () => {
     const r = await doctor([...base('admin'), '--engine', 'mysql'])
     expect(r.code).toBe(2)

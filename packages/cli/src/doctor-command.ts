@@ -348,6 +348,7 @@ function tlsCheck(
   o: DoctorOptions & { port: number },
   identity: string,
   caLabel: string,
+  dsql = false,
 ): DoctorCheck {
   if (!t.offered) {
     const plain = t.plainAnswer
@@ -373,6 +374,8 @@ function tlsCheck(
       fix = `the server certificate expired (${t.validTo}): rotate the instance's CA (aws rds modify-db-instance --ca-certificate-identifier rds-ca-rsa2048-g1 …); if it did not really expire, the local clock is wrong`
     } else if (reason === 'CERT_NOT_YET_VALID') {
       fix = 'the certificate is not valid yet: the local clock is behind (sync with NTP)'
+    } else if (dsql && !o.ca) {
+      fix = `Aurora DSQL's certificate chains to Amazon's public roots (Amazon Root CA 1–4), which the bundle holds, so this is not the DSQL endpoint itself: something in between presents its own certificate (a TLS-intercepting proxy; the rds-iam emulator: pass its CA with --ca FILE)`
     } else if (o.ca) {
       fix = `the certificate is not signed by the CA in ${caLabel}: pass the CA that issued it${t.issuer ? ` (${t.issuer})` : ''}, or, for RDS, leave --ca out to use the RDS CA bundle`
     } else {
@@ -716,7 +719,7 @@ export async function runDoctor(options: DoctorOptions, hooks: DoctorHooks = {})
         user: o.user,
         ...(o.database ? { database: o.database } : {}),
       })
-      tlsOk = add(tlsCheck(tls, o, identity, caLabel)).status === 'pass'
+      tlsOk = add(tlsCheck(tls, o, identity, caLabel, dsql)).status === 'pass'
     } catch (err) {
       add({
         name: 'tls',
