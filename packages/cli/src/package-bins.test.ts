@@ -63,6 +63,6 @@ describe('no stray bins in a user project', () => {
     const bins = installedBins(cliDir, ['@rds-iam/emulator'])
     expect(Object.fromEntries(bins)).toEqual({})
     const own = JSON.parse(readFileSync(join(cliDir, 'package.json'), 'utf8')) as Manifest
-    expect(own.bin).toEqual({ 'rds-iam': './dist/bin.mjs' })
+    expect(own.bin).toEqual({ 'rds-iam': './bin/rds-iam.mjs' })
   })
 })

@@ -228,64 +228,79 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
         let issued = 0
         let done = 0
         let paused: Promise<void> | undefined
+        let inFlight = 0
+        let holding = 0
         const pauseAt = new Set(
           Array.from({ length: EXPIRIES }, (_, i) => Math.floor(((i + 1) * WRITES) / (EXPIRIES + 1))),
         )
+        // An idle stretch: once no write is in flight and nobody holds a connection, the server
+        // closes every idle connection (idle timeout, failover) and the cached token ages past a 1 s
+        // cap. Load then resumes, so the pool must log in again with its aged token, be refused,
+        // and re-sign. The cap is lifted once a login was refused for it, so fresh tokens never race it.
+        const idleStretch = async (): Promise<void> => {
+          await waitUntil(() => inFlight === 0 && holding === 0)
+          const expiredBefore = emu.stats().rejected.ExpiredToken
+          emu.faults.dropConnections()
+          await waitUntil(() => emu.stats().open === 0)
+          await sleep(AGEING_PAUSE_MS)
+          emu.faults.maxTokenAge(1)
+          void waitUntil(() => emu.stats().rejected.ExpiredToken > expiredBefore).then(
+            () => emu.faults.maxTokenAge(null),
+            () => emu.faults.maxTokenAge(null),
+          )
+        }
         const worker = async (w: number) => {
           let held: Awaited<ReturnType<PoolHandle['acquire']>> | undefined
           let heldWrites = 0
+          const letGo = async (destroy: boolean): Promise<void> => {
+            const conn = held
+            held = undefined
+            heldWrites = 0
+            if (!conn) return
+            await Promise.resolve(conn.release(destroy)).catch(() => {})
+            holding -= 1
+          }
           for (;;) {
             if (paused) {
               // Nobody holds a connection through an idle stretch.
-              if (held) await held.release()
-              held = undefined
-              heldWrites = 0
+              await letGo(false)
               await paused
             }
             const n = issued++
             if (n >= WRITES) break
             if (pauseAt.has(n)) {
-              // An idle stretch: the cached token ages past a 1 s cap while nothing is written; the
-              // cap is lifted again once a login was refused for it, so fresh tokens never race it.
-              const expiredBefore = emu.stats().rejected.ExpiredToken
-              paused = sleep(AGEING_PAUSE_MS).then(() => {
-                emu.faults.maxTokenAge(1)
+              paused = idleStretch().finally(() => {
                 paused = undefined
-                void waitUntil(() => emu.stats().rejected.ExpiredToken > expiredBefore).then(
-                  () => emu.faults.maxTokenAge(null),
-                  () => emu.faults.maxTokenAge(null),
-                )
               })
             }
             const k = `w${w}-${n}`
             const sql = `insert into ${table} (k) values ('${k}')`
+            inFlight += 1
             try {
               // Half the workers write through the pool; the other half hold a connection (never
               // both at once: a holder that also queried the pool could deadlock it).
               if (w % 2 === 0) {
                 await pool.query(sql)
               } else {
-                held ??= await pool.acquire()
+                if (!held) {
+                  held = await pool.acquire()
+                  holding += 1
+                }
                 await held.query(sql)
                 heldWrites += 1
-                if (heldWrites >= WRITES_PER_LOGIN) {
-                  await held.release(true)
-                  held = undefined
-                  heldWrites = 0
-                }
+                if (heldWrites >= WRITES_PER_LOGIN) await letGo(true)
               }
               done += 1
               acknowledged.add(k)
             } catch (err) {
               errors.push(err)
               watch.error(err)
-              if (held) {
-                await Promise.resolve(held.release(true)).catch(() => {})
-                held = undefined
-              }
+              await letGo(true)
+            } finally {
+              inFlight -= 1
             }
           }
-          if (held) await held.release()
+          await letGo(false)
         }
         let injected = 0
         let stop = false
