@@ -237,17 +237,29 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
         // closes every idle connection (idle timeout, failover) and the cached token ages past a 1 s
         // cap. Load then resumes, so the pool must log in again with its aged token, be refused,
         // and re-sign. The cap is lifted once a login was refused for it, so fresh tokens never race it.
+        // No rejection is injected while a stretch is on: an armed one would meet the first login
+        // after it (rejections are checked before the token), and a pool that logs in one
+        // connection at a time would then re-sign before any login met the aged token.
+        let ageing = false
+        let injected = 0
         const idleStretch = async (): Promise<void> => {
+          ageing = true
           await waitUntil(() => inFlight === 0 && holding === 0)
           const expiredBefore = emu.stats().rejected.ExpiredToken
           emu.faults.dropConnections()
           await waitUntil(() => emu.stats().open === 0)
+          const consumed = emu.stats().rejected.InvalidToken - before.rejected.InvalidToken
+          if (consumed < injected) {
+            emu.faults.rejectNext(0) // disarmed here, armed again by the injector after the stretch
+            injected = consumed
+          }
           await sleep(AGEING_PAUSE_MS)
           emu.faults.maxTokenAge(1)
-          void waitUntil(() => emu.stats().rejected.ExpiredToken > expiredBefore).then(
-            () => emu.faults.maxTokenAge(null),
-            () => emu.faults.maxTokenAge(null),
-          )
+          const lift = () => {
+            emu.faults.maxTokenAge(null)
+            ageing = false
+          }
+          void waitUntil(() => emu.stats().rejected.ExpiredToken > expiredBefore).then(lift, lift)
         }
         const worker = async (w: number) => {
           let held: Awaited<ReturnType<PoolHandle['acquire']>> | undefined
@@ -302,7 +314,6 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
           }
           await letGo(false)
         }
-        let injected = 0
         let stop = false
         // The next rejection is armed only once the previous one was consumed AND a login has been
         // accepted since, so on a slow machine one connection's retries never meet two injections.
@@ -311,10 +322,11 @@ function describeEngine(h: ConformanceHarness, engine: Engine): void {
           while (!stop && injected < INJECTED_REJECTIONS) {
             const stats = emu.stats()
             const consumed = stats.rejected.InvalidToken - before.rejected.InvalidToken
-            if (consumed >= injected) {
+            if (!ageing && consumed >= injected) {
               acceptedAtConsumption ??= stats.accepted
               if (injected === 0 || stats.accepted > acceptedAtConsumption) {
                 if (injected > 0) await sleep(INJECTION_GAP_MS)
+                if (ageing) continue
                 emu.faults.rejectNext(1)
                 injected += 1
                 acceptedAtConsumption = undefined
