@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util'
 import { createTokenProvider, parseRdsHostname, RdsIamError } from '@rds-iam/core'
 import pkg from '../package.json' with { type: 'json' }
+import { either, parseFlags, parsePort, UsageError } from './cli-args.js'
 import { doctorCommand } from './doctor-command.js'
 import { urlCommand } from './url-command.js'
 
@@ -41,17 +41,17 @@ chain (environment, ~/.aws, SSO, instance/task role) or --profile. The region de
 in the hostname, then AWS_REGION / AWS_DEFAULT_REGION.
 
 Options:
-  --hostname HOST   RDS/Aurora/Proxy endpoint or Aurora DSQL cluster host the token is for (required)
+  --hostname HOST   RDS/Aurora/Proxy endpoint or Aurora DSQL cluster host the token is for
+                    (required; --host also works, as in url and doctor)
   --port PORT       Database port, e.g. 5432 or 3306 (required for RDS; DSQL tokens name no port)
   --username USER   Database user; for DSQL the role (admin → DbConnectAdmin, others → DbConnect)
+                    (required; --user also works)
   --engine rds|dsql Which service to sign for (default: dsql for <id>.dsql.<region>.on.aws, else rds)
   --expires-in S    DSQL only: token lifetime in seconds, 1 to 604800 (default 900)
   --region REGION   AWS region, e.g. eu-west-1
   --profile NAME    AWS profile to take credentials from
   --help            Show this help
 `
-
-class UsageError extends Error {}
 
 // On the command line the fix for a missing region is a flag, not an `iam` option.
 const CLI_HINTS: Partial<Record<string, string>> = {
@@ -70,67 +70,62 @@ function describe(err: unknown): string {
 }
 
 async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
-  let values: Record<string, string | boolean | undefined>
   try {
-    ;({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        hostname: { type: 'string' },
-        port: { type: 'string' },
-        username: { type: 'string' },
-        region: { type: 'string' },
-        profile: { type: 'string' },
-        engine: { type: 'string' },
-        'expires-in': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }))
+    return await signToken(argv, io)
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${TOKEN_USAGE}`)
+    if (err instanceof UsageError) throw new UsageError(`${err.message}\n\n${TOKEN_USAGE}`)
+    throw err
   }
+}
+
+async function signToken(argv: string[], io: CliIo): Promise<number> {
+  const values = parseFlags(argv, {
+    hostname: { type: 'string' },
+    port: { type: 'string' },
+    username: { type: 'string' },
+    // The spellings of `rds-iam url` and `rds-iam doctor`.
+    host: { type: 'string' },
+    user: { type: 'string' },
+    region: { type: 'string' },
+    profile: { type: 'string' },
+    engine: { type: 'string' },
+    'expires-in': { type: 'string' },
+    help: { type: 'boolean' },
+  })
   if (values.help) {
     io.stdout.write(TOKEN_USAGE)
     return ExitCode.OK
   }
+  const hostname = either(values, 'hostname', 'host')
+  const username = either(values, 'username', 'user')
   const engine = values.engine as string | undefined
   if (engine !== undefined && engine !== 'rds' && engine !== 'dsql') {
-    throw new UsageError(`--engine must be rds or dsql, got ${engine}\n\n${TOKEN_USAGE}`)
+    throw new UsageError(`--engine must be rds or dsql, got ${engine}`)
   }
-  const dsql =
-    engine === 'dsql' ||
-    (engine === undefined && parseRdsHostname(String(values.hostname ?? '')).kind === 'dsql')
+  const dsql = engine === 'dsql' || (engine === undefined && parseRdsHostname(hostname ?? '').kind === 'dsql')
   let expiresInSeconds: number | undefined
   if (values['expires-in'] !== undefined) {
     expiresInSeconds = Number(values['expires-in'])
-    if (!dsql) {
-      throw new UsageError(
-        `--expires-in applies to --engine dsql only (RDS tokens live 900 s)\n\n${TOKEN_USAGE}`,
-      )
-    }
+    if (!dsql) throw new UsageError('--expires-in applies to --engine dsql only (RDS tokens live 900 s)')
     if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > 604_800) {
       throw new UsageError(
-        `--expires-in must be a whole number of seconds from 1 to 604800, got ${String(values['expires-in'])}\n\n${TOKEN_USAGE}`,
+        `--expires-in must be a whole number of seconds from 1 to 604800, got ${String(values['expires-in'])}`,
       )
     }
   }
   // DSQL signs the host alone; its port is always 5432 and only fills the provider's input.
   if (dsql) values.port ??= '5432'
-  const missing = ['hostname', 'port', 'username'].filter((k) => !values[k])
-  if (missing.length > 0) {
-    throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}\n\n${TOKEN_USAGE}`)
-  }
-  const port = Number(values.port)
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UsageError(
-      `--port must be a number between 1 and 65535, got ${String(values.port)}\n\n${TOKEN_USAGE}`,
-    )
-  }
+  const missing = [
+    ...(hostname ? [] : ['--hostname']),
+    ...(values.port ? [] : ['--port']),
+    ...(username ? [] : ['--username']),
+  ]
+  if (missing.length > 0) throw new UsageError(`missing ${missing.join(', ')}`)
+  const port = parsePort(values.port, '--port') as number
   const provider = createTokenProvider({
-    hostname: values.hostname as string,
+    hostname: hostname as string,
     port,
-    username: values.username as string,
+    username: username as string,
     ...(values.region ? { region: values.region as string } : {}),
     ...(values.profile ? { profile: values.profile as string } : {}),
     ...(engine === undefined ? {} : { service: engine as 'rds' | 'dsql' }),

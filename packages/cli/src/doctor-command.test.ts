@@ -801,7 +801,13 @@ describe('rds-iam doctor without a database', () => {
 
   it.each([
     [['--host', 'h', '--user', 'u'], 'missing --engine'],
-    [['--host', 'h', '--user', 'u', '--engine', 'oracle'], '--engine must be postgres or mysql'],
+    [['--host', 'h', '--user', 'u', '--engine', 'oracle'], '--engine must be postgres, mysql or dsql'],
+    [['--host', 'h', '--user', 'u', '--engine', 'dsql', '--service', 'rds'], 'contradicts --service rds'],
+    [
+      ['--host', 'h', '--user', 'u', '--engine', 'mysql', '--ca-file', '/nonexistent/ca.pem'],
+      'cannot read --ca',
+    ],
+    [['--host', 'h', '--user', 'u', '--engine', 'mysql', '--ca', 'a.pem', '--ca-file', 'b.pem'], 'give one'],
     [['--host', 'h', '--user', 'u', '--engine', 'mysql', '--port', 'x'], '--port must be'],
     [['--host', 'h', '--user', 'u', '--engine', 'mysql', '--ca', '/nonexistent/ca.pem'], 'cannot read --ca'],
     [['--host', 'h', '--user', 'u', '--engine', 'mysql', '--bogus'], 'bogus'],

@@ -1,7 +1,6 @@
 import { lookup } from 'node:dns/promises'
 import { readFile } from 'node:fs/promises'
 import { isIP, connect as netConnect, type Socket } from 'node:net'
-import { parseArgs } from 'node:util'
 import {
   type AwsCredentials,
   createTokenProvider,
@@ -12,6 +11,7 @@ import {
   requirePeer,
   resolveTls,
 } from '@rds-iam/core'
+import { either, parseFlags, parsePort, resolveTarget, UsageError } from './cli-args.js'
 import type { CliIo } from './cli-main.js'
 import {
   diagnoseLoginError,
@@ -112,7 +112,8 @@ No token or secret is ever printed. Exit code 0 when every check passed, 1 when 
 Options:
   --host HOST           Endpoint you connect to (RDS/Aurora/Proxy, or 127.0.0.1 through a tunnel) (required)
   --user USER           Database user (required)
-  --engine ENGINE       postgres or mysql (required, except for Aurora DSQL: postgres)
+  --engine ENGINE       postgres or mysql (required, except for Aurora DSQL: postgres);
+                        dsql is short for --service dsql
   --service rds|dsql    Which token to sign (default: dsql for <id>.dsql.<region>.on.aws, else rds);
                         DSQL: role admin → DbConnectAdmin, other roles → DbConnect, no port signed
   --port PORT           Default 5432 (postgres) / 3306 (mysql)
@@ -121,7 +122,7 @@ Options:
   --signing-host HOST   Sign for, and check the certificate against, this host (tunnels: the RDS endpoint)
   --signing-port PORT   Sign for this port (tunnels: the RDS port)
   --profile NAME        AWS profile (default: the default credential chain)
-  --ca FILE             Trust this CA (PEM) instead of the RDS CA bundle
+  --ca FILE             Trust this CA (PEM) instead of the RDS CA bundle (also --ca-file)
   --timeout MS          Per network step, default ${DEFAULT_TIMEOUT_MS}
   --json                Print one JSON document instead of text
   --help                Show this help
@@ -847,79 +848,41 @@ export function formatDoctorReport(r: DoctorReport): string {
   return `${lines.join('\n')}\n`
 }
 
-class DoctorUsageError extends Error {}
-
-function parsePort(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined
-  const port = Number(value)
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new DoctorUsageError(`${flag} must be a number between 1 and 65535, got ${String(value)}`)
-  }
-  return port
-}
-
 async function parseDoctorArgs(argv: string[]): Promise<(DoctorOptions & { json: boolean }) | 'help'> {
-  let values: Record<string, string | boolean | undefined>
-  try {
-    ;({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        user: { type: 'string' },
-        engine: { type: 'string' },
-        region: { type: 'string' },
-        database: { type: 'string' },
-        'signing-host': { type: 'string' },
-        'signing-port': { type: 'string' },
-        service: { type: 'string' },
-        profile: { type: 'string' },
-        ca: { type: 'string' },
-        timeout: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-    }))
-  } catch (err) {
-    throw new DoctorUsageError((err as Error).message)
-  }
+  const values = parseFlags(argv, {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    user: { type: 'string' },
+    engine: { type: 'string' },
+    region: { type: 'string' },
+    database: { type: 'string' },
+    'signing-host': { type: 'string' },
+    'signing-port': { type: 'string' },
+    service: { type: 'string' },
+    profile: { type: 'string' },
+    ca: { type: 'string' },
+    // The spelling of `rds-iam url` and `rds-iam emulator` for the same file.
+    'ca-file': { type: 'string' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean' },
+  })
   if (values.help) return 'help'
-  const service = values.service as string | undefined
-  if (service !== undefined && service !== 'rds' && service !== 'dsql') {
-    throw new DoctorUsageError(`--service must be rds or dsql, got ${JSON.stringify(service)}`)
-  }
-  const signHost = String(values['signing-host'] || values.host || '')
-  const dsql = service === 'dsql' || (service === undefined && parseRdsHostname(signHost).kind === 'dsql')
-  // Aurora DSQL speaks PostgreSQL only, so its engine goes without saying.
-  if (dsql) values.engine ??= 'postgres'
-  const missing = ['host', 'user', 'engine'].filter((k) => !values[k])
-  if (missing.length > 0) throw new DoctorUsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`)
-  const engine = values.engine as string
-  if (engine !== 'postgres' && engine !== 'mysql') {
-    throw new DoctorUsageError(`--engine must be postgres or mysql, got ${JSON.stringify(engine)}`)
-  }
-  if (dsql && engine === 'mysql') {
-    throw new DoctorUsageError(
-      `${signHost} is an Aurora DSQL cluster, which speaks PostgreSQL only: use --engine postgres (or leave --engine out)${service === 'dsql' ? ', or drop --service dsql if this is not DSQL' : ''}`,
-    )
-  }
+  const { engine, service } = resolveTarget(values)
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout)
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0)) {
-    throw new DoctorUsageError(
-      `--timeout must be a positive number of milliseconds, got ${String(values.timeout)}`,
-    )
+    throw new UsageError(`--timeout must be a positive number of milliseconds, got ${String(values.timeout)}`)
   }
   let ca: string | undefined
-  if (typeof values.ca === 'string') {
+  const caPath = either(values, 'ca', 'ca-file')
+  if (caPath !== undefined) {
     try {
-      ca = await readFile(values.ca, 'utf8')
+      ca = await readFile(caPath, 'utf8')
     } catch (err) {
-      throw new DoctorUsageError(`cannot read --ca ${values.ca}: ${(err as Error).message}`)
+      throw new UsageError(`cannot read --ca ${caPath}: ${(err as Error).message}`)
     }
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new DoctorUsageError(`--ca ${values.ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
+      throw new UsageError(`--ca ${caPath} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
     }
   }
   const str = (k: string) =>
@@ -936,8 +899,8 @@ async function parseDoctorArgs(argv: string[]): Promise<(DoctorOptions & { json:
     ...(str('database') ? { database: str('database') } : {}),
     ...(str('signing-host') ? { signingHost: str('signing-host') } : {}),
     ...(str('profile') ? { profile: str('profile') } : {}),
-    ...(service ? { service: service as 'rds' | 'dsql' } : {}),
-    ...(ca ? { ca, caLabel: `--ca ${values.ca}` } : {}),
+    ...(service ? { service } : {}),
+    ...(ca ? { ca, caLabel: `--ca ${caPath}` } : {}),
     ...(timeout ? { timeoutMs: timeout } : {}),
     json: values.json === true,
   }
@@ -957,7 +920,7 @@ export async function doctorCommand(argv: string[], io: CliIo): Promise<number> 
   try {
     parsed = await parseDoctorArgs(argv)
   } catch (err) {
-    if (!(err instanceof DoctorUsageError)) throw err
+    if (!(err instanceof UsageError)) throw err
     io.stderr.write(`rds-iam: ${err.message}\n\n${DOCTOR_USAGE}`)
     return 2
   }

@@ -106,10 +106,29 @@ describe('rds-iam token --engine dsql', () => {
       ],
       'dsql only',
     ],
+    [['--hostname', CLUSTER, '--host', 'other.example', '--username', 'admin'], 'give one'],
+    [['--engine', 'dsql', '--username', 'admin'], 'missing --hostname'],
   ])('usage errors exit 2 and name the flag: %j', async (args, needle) => {
     const b = bufferIo()
     expect(await main(['token', ...args], b.io)).toBe(2)
     expect(b.stderr()).toContain(needle)
     expect(b.stdout()).toBe('')
+  })
+})
+
+describe('rds-iam token --host/--user (the spellings of url and doctor)', () => {
+  it('signs the same token as --hostname/--username', async () => {
+    const long = bufferIo()
+    const short = bufferIo()
+    expect(await main(['token', '--hostname', CLUSTER, '--username', 'admin'], long.io)).toBe(0)
+    expect(await main(['token', '--host', CLUSTER, '--user', 'admin'], short.io)).toBe(0)
+    const verify = (token: string) =>
+      verifyDsqlToken(token, {
+        secretAccessKey: FAKE_ENV.AWS_SECRET_ACCESS_KEY,
+        host: CLUSTER,
+        action: 'DbConnectAdmin',
+      }).reason
+    expect(verify(short.stdout().trim())).toBeUndefined()
+    expect(verify(long.stdout().trim())).toBeUndefined()
   })
 })

@@ -159,7 +159,7 @@ describe('rds-iam url: CA file and usage', () => {
 
   it.each([
     [['--host', 'h', '--user', 'u'], 'missing --engine'],
-    [['--host', 'h', '--user', 'u', '--engine', 'oracle'], '--engine must be postgres or mysql'],
+    [['--host', 'h', '--user', 'u', '--engine', 'oracle'], '--engine must be postgres, mysql or dsql'],
     [['--host', 'h', '--user', 'u', '--engine', 'mysql', '--format', 'yaml'], '--format must be url or env'],
     [['--host', 'h', '--user', 'u', '--engine', 'mysql', '--port', '0'], '--port must be'],
   ])('usage error %j → exit 2 naming %s', async (args, needle) => {
@@ -472,6 +472,24 @@ describe.runIf(wanted.includes('postgres'))('dsql: rds-iam url → psql', () => 
     expect(token).toContain('X-Amz-Expires=3600&')
     const { stdout } = await psql(r.out.trim())
     expect(stdout.trim()).toBe('postgres')
+    // --engine dsql, the spelling of `rds-iam token` and `rds-iam emulator`, means the same.
+    const short = await url([
+      '--host',
+      'localhost',
+      '--port',
+      String(local.port),
+      '--engine',
+      'dsql',
+      '--region',
+      'us-east-1',
+      '--user',
+      'admin',
+      '--ca-file',
+      localCaFile,
+    ])
+    expect(short.code).toBe(0)
+    expect(passwordOf(short.out.trim()).startsWith('localhost/?Action=DbConnectAdmin&')).toBe(true)
+    expect((await psql(short.out.trim())).stdout.trim()).toBe('postgres')
   })
 
   it('usage errors (exit 2): --engine mysql with a DSQL host, --expires-in for RDS or out of range, a bad --service', async () => {
@@ -492,6 +510,9 @@ describe.runIf(wanted.includes('postgres'))('dsql: rds-iam url → psql', () => 
     const service = await url(['--host', DSQL_HOST, '--service', 'aurora', ...common])
     expect(service.code).toBe(2)
     expect(service.err).toContain('--service must be rds or dsql, got "aurora"')
+    const contradiction = await url(['--host', DSQL_HOST, '--engine', 'dsql', '--service', 'rds', ...common])
+    expect(contradiction.code).toBe(2)
+    expect(contradiction.err).toContain('--engine dsql contradicts --service rds')
   })
 })
 

@@ -3,14 +3,8 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
-import {
-  createTokenProvider,
-  type DatabaseEngine,
-  DSQL_MAX_EXPIRES_IN_SECONDS,
-  parseRdsHostname,
-  rdsTls,
-} from '@rds-iam/core'
+import { createTokenProvider, type DatabaseEngine, DSQL_MAX_EXPIRES_IN_SECONDS, rdsTls } from '@rds-iam/core'
+import { type Flags, parseFlags, parsePort, resolveTarget, UsageError } from './cli-args.js'
 import type { CliIo } from './cli-main.js'
 import { tokenTimes } from './token-times.js'
 
@@ -27,7 +21,8 @@ URL (psql, Prisma Migrate, db-migrate, Flyway-style CLIs). The token is valid fo
 Options:
   --host HOST           Endpoint you connect to (required)
   --user USER           Database user (required); for DSQL the role (admin → DbConnectAdmin, others → DbConnect)
-  --engine ENGINE       postgres or mysql (required, except for Aurora DSQL: postgres only)
+  --engine ENGINE       postgres or mysql (required, except for Aurora DSQL: postgres only);
+                        dsql is short for --service dsql
   --service rds|dsql    Which token to sign (default: dsql for <id>.dsql.<region>.on.aws, else rds)
   --expires-in S        DSQL only: token lifetime in seconds, 1 to 604800 (default 900)
   --port PORT           Default 5432 (postgres) / 3306 (mysql)
@@ -44,8 +39,6 @@ Options:
   --prisma              Prisma's TLS parameters (sslaccept=strict&sslcert=…) instead of libpq/MySQL's
   --help                Show this help
 `
-
-class UrlUsageError extends Error {}
 
 /**
  * RFC 3986 percent-encoding of everything but unreserved characters. Stricter than
@@ -80,17 +73,17 @@ async function ensureCaFile(path: string | undefined, env: NodeJS.ProcessEnv): P
       existing = await readFile(full, 'utf8')
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new UrlUsageError(`cannot read --ca-file ${path}: ${(err as Error).message}`)
+        throw new UsageError(`cannot read --ca-file ${path}: ${(err as Error).message}`)
       }
     }
     if (existing !== undefined) {
       if (!existing.includes('-----BEGIN CERTIFICATE-----')) {
-        throw new UrlUsageError(`--ca-file ${path} exists but holds no PEM certificate`)
+        throw new UsageError(`--ca-file ${path} exists but holds no PEM certificate`)
       }
       return full
     }
     await writeFile(full, `${rdsTls().ca.join('\n')}\n`).catch((err: Error) => {
-      throw new UrlUsageError(`cannot write the RDS CA bundle to --ca-file ${path}: ${err.message}`)
+      throw new UsageError(`cannot write the RDS CA bundle to --ca-file ${path}: ${err.message}`)
     })
     return full
   }
@@ -150,21 +143,12 @@ export function buildConnectionUrl(p: ConnectionUrlParts): string {
   return `${scheme}://${encodeUrlComponent(p.user)}:${encodeUrlComponent(p.token)}@${host}:${p.port}${path}?${params.join('&')}`
 }
 
-function parsePort(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined
-  const port = Number(value)
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UrlUsageError(`${flag} must be a number between 1 and 65535, got ${String(value)}`)
-  }
-  return port
-}
-
 async function tunnelAddress(host: string): Promise<string> {
   if (isIP(host) !== 0) return host
   try {
     return (await lookup(host)).address
   } catch (err) {
-    throw new UrlUsageError(`cannot resolve --host ${host} for hostaddr: ${(err as Error).message}`)
+    throw new UsageError(`cannot resolve --host ${host} for hostaddr: ${(err as Error).message}`)
   }
 }
 
@@ -183,62 +167,33 @@ export async function urlCommand(
   io: CliIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  let values: Record<string, string | boolean | undefined>
   try {
-    ;({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        user: { type: 'string' },
-        engine: { type: 'string' },
-        database: { type: 'string' },
-        region: { type: 'string' },
-        'signing-host': { type: 'string' },
-        'signing-port': { type: 'string' },
-        service: { type: 'string' },
-        'expires-in': { type: 'string' },
-        profile: { type: 'string' },
-        'ca-file': { type: 'string' },
-        format: { type: 'string' },
-        prisma: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-    }))
-  } catch (err) {
-    io.stderr.write(`rds-iam: ${(err as Error).message}\n\n${URL_USAGE}`)
-    return 2
-  }
-  if (values.help) {
-    io.stdout.write(URL_USAGE)
-    return 0
-  }
-  try {
-    const service = values.service as string | undefined
-    if (service !== undefined && service !== 'rds' && service !== 'dsql') {
-      throw new UrlUsageError(`--service must be rds or dsql, got ${JSON.stringify(service)}`)
+    const values: Flags = parseFlags(argv, {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      user: { type: 'string' },
+      engine: { type: 'string' },
+      database: { type: 'string' },
+      region: { type: 'string' },
+      'signing-host': { type: 'string' },
+      'signing-port': { type: 'string' },
+      service: { type: 'string' },
+      'expires-in': { type: 'string' },
+      profile: { type: 'string' },
+      'ca-file': { type: 'string' },
+      format: { type: 'string' },
+      prisma: { type: 'boolean' },
+      help: { type: 'boolean' },
+    })
+    if (values.help) {
+      io.stdout.write(URL_USAGE)
+      return 0
     }
-    const signHost = String(values['signing-host'] || values.host || '')
-    const dsql = service === 'dsql' || (service === undefined && parseRdsHostname(signHost).kind === 'dsql')
-    // Aurora DSQL speaks PostgreSQL only, so its engine goes without saying.
-    if (dsql) values.engine ??= 'postgres'
-    const missing = ['host', 'user', 'engine'].filter((k) => !values[k])
-    if (missing.length > 0) throw new UrlUsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`)
-    const engine = values.engine as string
-    if (engine !== 'postgres' && engine !== 'mysql') {
-      throw new UrlUsageError(`--engine must be postgres or mysql, got ${JSON.stringify(engine)}`)
-    }
-    if (dsql && engine === 'mysql') {
-      throw new UrlUsageError(
-        `${signHost} is an Aurora DSQL cluster, which speaks PostgreSQL only: use --engine postgres (or leave --engine out)${service === 'dsql' ? ', or drop --service dsql if this is not DSQL' : ''}`,
-      )
-    }
+    const { engine, service, dsql } = resolveTarget(values)
     let expiresInSeconds: number | undefined
     if (values['expires-in'] !== undefined) {
       if (!dsql) {
-        throw new UrlUsageError(
+        throw new UsageError(
           '--expires-in applies to Aurora DSQL only (--service dsql); RDS tokens always live 900 s',
         )
       }
@@ -248,14 +203,14 @@ export async function urlCommand(
         expiresInSeconds < 1 ||
         expiresInSeconds > DSQL_MAX_EXPIRES_IN_SECONDS
       ) {
-        throw new UrlUsageError(
+        throw new UsageError(
           `--expires-in must be a whole number of seconds from 1 to ${DSQL_MAX_EXPIRES_IN_SECONDS}, got ${String(values['expires-in'])}`,
         )
       }
     }
     const format = (values.format as string | undefined) ?? 'url'
     if (format !== 'url' && format !== 'env') {
-      throw new UrlUsageError(`--format must be url or env, got ${JSON.stringify(format)}`)
+      throw new UsageError(`--format must be url or env, got ${JSON.stringify(format)}`)
     }
     const host = values.host as string
     const user = values.user as string
@@ -274,7 +229,7 @@ export async function urlCommand(
       ...(signingHost ? { signingHostname: signingHost } : {}),
       // DSQL tokens name the host alone: the port never enters the signature.
       ...(signingPort && !dsql ? { signingPort } : {}),
-      ...(service ? { service: service as 'rds' | 'dsql' } : {}),
+      ...(service ? { service } : {}),
       ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
     })
     const caFile = await ensureCaFile(str('ca-file'), env)
@@ -307,7 +262,7 @@ export async function urlCommand(
     )
     return 0
   } catch (err) {
-    if (err instanceof UrlUsageError) {
+    if (err instanceof UsageError) {
       io.stderr.write(`rds-iam: ${err.message}\n\n${URL_USAGE}`)
       return 2
     }
