@@ -141,7 +141,8 @@ export function withIam<O extends IamDataSourceOptions>(
     )
   }
   const targets = connectionTargets(rest)
-  for (const { target, name } of targets) checkTarget(target, name, type, extraFields)
+  for (const { target, name } of targets) checkTarget(target, name, type, rest, extraFields)
+  if (type === 'postgres') checkReplicationSsl(rest)
 
   // The iam settings travel in `extra`, which TypeORM hands to every pool it builds. The
   // normalized copy keeps static secrets out of util.inspect(dataSource).
@@ -262,13 +263,14 @@ function connectionTargets(options: Record<string, unknown>): NamedTarget[] {
 }
 
 /**
- * The checks whose messages should name TypeORM's options (`url`, `username`) rather than the
+ * The checks whose messages should name TypeORM's options (`host`, `url`, `username`) rather than the
  * driver's (`connectionString`, `uri`, `user`); the driver adapters check everything else.
  */
 function checkTarget(
   target: ConnectionTarget,
   name: string,
   type: string,
+  options: Record<string, unknown>,
   extra: Record<string, unknown>,
 ): void {
   if (present(target.password)) {
@@ -278,6 +280,7 @@ function checkTarget(
     )
   }
   let urlUser: string | undefined
+  let urlHost = false
   if (present(target.url)) {
     if (typeof target.url !== 'string') {
       throw invalid(`\`${name}url\` must be a string`, 'pass a URL like postgres://app@host:5432/db')
@@ -299,7 +302,10 @@ function checkTarget(
       )
     }
     urlUser = url.username || undefined
+    // pg's connection-string parser also takes ?host=; TypeORM's own URL parser (mysql) does not.
+    urlHost = url.hostname !== '' || (type === 'postgres' && present(url.searchParams.get('host')))
   }
+  checkHost(target, name, type, options, extra, urlHost)
   const envUser = type === 'postgres' ? process.env.PGUSER : undefined
   if (!present(target.username) && !urlUser && !present(extra.user) && !present(envUser)) {
     throw invalid(
@@ -307,6 +313,59 @@ function checkTarget(
       `set \`${name}username\` to the IAM database user (or put it in \`${name}url\`)`,
     )
   }
+}
+
+/**
+ * The driver adapters refuse a missing host too, but name their own URL option (`connectionString`
+ * / `uri`), which a TypeORM user never wrote. The sources are the ones the pool config gets:
+ * `extra.host` (TypeORM spreads `extra` over every pool config), then for postgres the node's `url`
+ * (host part or ?host=), `host` and PGHOST, merged by @rds-iam/pg; for mysql TypeORM's own URL
+ * parser, whose host replaces `host` whenever `url` is set, even when it is empty. A socketPath is
+ * left to @rds-iam/mysql2, whose refusal of it is the more precise message.
+ */
+function checkHost(
+  target: ConnectionTarget,
+  name: string,
+  type: string,
+  options: Record<string, unknown>,
+  extra: Record<string, unknown>,
+  urlHost: boolean,
+): void {
+  if (present(extra.host) || present(target.socketPath) || present(extra.socketPath)) return
+  const hasUrl = present(target.url)
+  if (type !== 'postgres' && hasUrl) {
+    if (urlHost) return
+    throw invalid(
+      `\`${name}url\` has no host, and TypeORM's mysql driver takes the host from \`url\` whenever it is set (\`host\` is ignored)`,
+      `put the RDS/Aurora endpoint in \`${name}url\` (mysql://app@host:3306/db), or remove \`${name}url\` and set \`${name}host\``,
+    )
+  }
+  if (urlHost || present(target.host)) return
+  if (type === 'postgres' && present(process.env.PGHOST)) return
+  // With `replication` TypeORM connects each node with that node's own host only.
+  const ignored =
+    name !== '' && present(options.host) ? ' (TypeORM ignores the top-level `host` with `replication`)' : ''
+  throw invalid(
+    `no \`${name}host\` to connect to${ignored}`,
+    `set \`${name}host\` (the RDS/Aurora endpoint) or a \`${name}url\` with a host`,
+  )
+}
+
+/**
+ * TypeORM's PostgresDriver builds each replica's pool from that node's own options only
+ * (`ssl: credentials.ssl`, in 0.3.20 through 1.1.1), so a top-level `ssl` beside `replication` never
+ * reaches a pool: its CA would be dropped silently and the login would fail inside `initialize()`
+ * with a raw certificate error. It is refused rather than copied into the nodes: TypeORM users
+ * know `ssl` as per-node with replication, and a copied `servername` or `checkServerIdentity`
+ * would check every replica's certificate against one node's name.
+ */
+function checkReplicationSsl(options: Record<string, unknown>): void {
+  if (options.replication === undefined || options.replication === null) return
+  if (options.ssl === undefined || options.ssl === null) return
+  throw invalid(
+    'a top-level `ssl` is set with `replication`, but TypeORM connects each postgres node with its own `ssl` only, so it would be ignored',
+    'move `ssl` into `replication.master` and each entry of `replication.slaves` (e.g. replication.master.ssl = { ca }), and remove the top-level `ssl`',
+  )
 }
 
 /** Loads `pg` / `mysql2` from where TypeORM itself would (its own directory), else beside us. */

@@ -14,6 +14,9 @@ const pgBase = (e: CountingEndpoint) => ({
 const mysqlBase = (e: CountingEndpoint) => ({ ...pgBase(e), type: 'mysql' as const })
 // Some cases are options TypeORM's types (rightly) refuse; a JavaScript user can still pass them.
 const loose = (options: Record<string, unknown>) => withIam(options as never)
+/** `expected`, in a text that names neither driver's URL option (message and hint are matched together). */
+const notDriverUrl = (expected: RegExp) =>
+  new RegExp(`^(?![^]*(connectionString|\`uri\`))[^]*${expected.source}`)
 
 // Every case points at a server that counts connection attempts: withIam must refuse the options
 // with a typed error naming the fix, and nothing may be sent anywhere.
@@ -91,6 +94,80 @@ runBadConfigCases(
       name: 'no username',
       make: (e) => withIam({ ...pgBase(e), username: undefined }),
       mentions: /`username`/,
+    },
+    // The missing host is named as TypeORM spells it (`host` / `url`), never as the driver's
+    // `connectionString` / `uri`, which a TypeORM user never wrote.
+    {
+      name: 'no host (postgres)',
+      make: () => withIam({ type: 'postgres', username: 'app', database: 'app', iam }),
+      mentions: notDriverUrl(/no `host`.*set `host`.*`url` with a host/),
+    },
+    {
+      name: 'no host (mysql)',
+      make: () => withIam({ type: 'mysql', username: 'app', database: 'app', iam }),
+      mentions: notDriverUrl(/no `host`.*set `host`.*`url` with a host/),
+    },
+    {
+      name: 'a postgres url without a host',
+      make: () => withIam({ type: 'postgres', url: 'postgres:///app', username: 'app', iam }),
+      mentions: notDriverUrl(/no `host`.*`url` with a host/),
+    },
+    {
+      // TypeORM's mysql driver parses `url` itself and its (empty) host replaces `host`.
+      name: 'a mysql url without a host, beside a host it replaces',
+      make: (e) => withIam({ ...mysqlBase(e), url: 'mysql:///app' }),
+      mentions: notDriverUrl(/`url` has no host.*`host` is ignored.*put the RDS\/Aurora endpoint in `url`/),
+    },
+    {
+      name: 'a replica without a host (postgres)',
+      make: (e) =>
+        withIam({
+          type: 'postgres',
+          replication: {
+            master: { host: e.host, port: e.port, username: 'app' },
+            slaves: [{ username: 'app' }],
+          },
+          iam,
+        }),
+      mentions: notDriverUrl(/set `replication\.slaves\[0\]\.host`.*`replication\.slaves\[0\]\.url`/),
+    },
+    {
+      name: 'a master without a host, the host written at the top level (mysql)',
+      make: (e) =>
+        withIam({
+          type: 'mysql',
+          host: e.host,
+          replication: { master: { port: e.port, username: 'app' }, slaves: [] },
+          iam,
+        }),
+      mentions: notDriverUrl(/ignores the top-level `host`.*set `replication\.master\.host`/),
+    },
+    {
+      // TypeORM's PostgresDriver reads each node's own `ssl` with replication: the top-level CA
+      // would never reach a pool (the login would then fail with a raw certificate error).
+      name: 'a top-level ssl with postgres replication',
+      make: (e) =>
+        withIam({
+          type: 'postgres',
+          ssl: { ca: 'a CA the nodes would never get' },
+          replication: { master: { host: e.host, port: e.port, username: 'app' }, slaves: [] },
+          iam,
+        }),
+      mentions: /ignored.*move `ssl` into `replication\.master` and each entry of `replication\.slaves`/,
+    },
+    {
+      name: 'a top-level ssl: false with postgres replication (ignored by TypeORM, so refused too)',
+      make: (e) =>
+        withIam({
+          type: 'postgres',
+          ssl: false,
+          replication: {
+            master: { host: e.host, port: e.port, username: 'app' },
+            slaves: [{ host: e.host, port: e.port, username: 'app' }],
+          },
+          iam: { ...iam, insecure: true },
+        }),
+      mentions: /top-level `ssl`.*replication\.master/,
     },
     {
       name: 'a replica with a static password',

@@ -3,8 +3,8 @@ import { type Emulator, startEmulator } from '@rds-iam/emulator'
 import { selectedEngines, TEST_URLS } from '@rds-iam/testkit'
 import type { DataSource, DataSourceOptions } from 'typeorm'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { getTokenProviders, withIam } from '../src/index.js'
-import { loadTypeorm } from './typeorm-versions.js'
+import { getTokenProviders, RdsIamError, withIam } from '../src/index.js'
+import { loadTypeorm, TYPEORM_ALIASES } from './typeorm-versions.js'
 
 // A primary and a replica are two endpoints: each must get tokens signed for its own host:port.
 // Two emulators stand in for them; a token signed for the wrong one would be refused there
@@ -90,6 +90,41 @@ for (const engine of engines) {
           await dataSource.destroy()
         }
       })
+    }
+
+    if (engine === 'postgres') {
+      for (const alias of TYPEORM_ALIASES) {
+        const typeorm = loadTypeorm(alias)
+        test(`typeorm@${typeorm.version}: a top-level ssl beside replication never reaches a node, so withIam refuses it`, async () => {
+          const username = `rds_iam_app_repl_${randomBytes(4).toString('hex')}`
+          const node = (emu: Emulator) => ({ host: emu.host, port: emu.port, username, database: 'postgres' })
+          const iam = { region: primary.region, credentials: key }
+          const replication = { master: node(primary), slaves: [node(replica)] }
+          const ssl = { ca: [primary.ca, replica.ca] }
+          // Control: the options withIam would build for nodes without `ssl`, with the top-level
+          // `ssl` added afterwards. This TypeORM builds each node's pool from the node's own `ssl`
+          // only, so the emulators' CA never arrives and the login fails with a raw certificate
+          // error inside initialize(), untyped.
+          const applied = withIam({ type: 'postgres', replication, driver: typeorm.pg, iam })
+          const control = new typeorm.DataSource({ ...applied, ssl } as unknown as DataSourceOptions)
+          const error = await control.initialize().then(
+            () => control.destroy(),
+            (err: unknown) => err,
+          )
+          expect(error).toBeInstanceOf(Error)
+          expect(error).not.toBeInstanceOf(RdsIamError)
+          expect((error as { code?: string }).code).toBe('SELF_SIGNED_CERT_IN_CHAIN')
+          // The fix: the same options are refused when they are written, naming where `ssl` goes.
+          expect(() => withIam({ type: 'postgres', ssl, replication, driver: typeorm.pg, iam })).toThrow(
+            expect.objectContaining({
+              code: 'RDS_IAM_INVALID_OPTIONS',
+              hint: expect.stringMatching(
+                /move `ssl` into `replication\.master` and each entry of `replication\.slaves`/,
+              ),
+            }),
+          )
+        })
+      }
     }
   })
 }
