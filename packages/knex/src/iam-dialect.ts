@@ -5,8 +5,10 @@ import type { IamDialectState, KnexDialectClass } from './internal-types.js'
  * A subclass of the application's own knex dialect class (`Client_PG` / `Client_MySQL2`) whose
  * pool creates each physical connection inside core's `withAuthRetry`: a refused login
  * invalidates the token and is retried with a freshly signed one, every other error reaches
- * knex unchanged. The token itself comes from the driver-level hook `withIam` put on
- * `connection`, so one token is fetched per physical connection.
+ * knex unchanged. Before each attempt opens its socket, `state.prepare()` waits for the
+ * connection-rate limiter and warms the token; the token itself then comes from the driver-level
+ * hook `withIam` put on `connection`, which uses that same permit, so one permit and one token go
+ * to each physical connection.
  *
  * @example
  * ```ts
@@ -15,14 +17,15 @@ import type { IamDialectState, KnexDialectClass } from './internal-types.js'
  * ```
  */
 export function createIamDialect(Base: KnexDialectClass, state: IamDialectState): KnexDialectClass {
-  const { kind, provider, iam } = state
+  const { kind, provider, iam, prepare } = state
   class IamKnexClient extends Base {
     override acquireRawConnection(): Promise<unknown> {
       return withAuthRetry(
         async () => {
-          // Warm the token before the dialect opens its socket: a slow or broken credential
-          // source then fails here, and no server holds a half-open login waiting for a token.
-          await provider.getToken()
+          // Permit and token before the dialect opens its socket: the limiter then spaces out
+          // the sockets themselves, a slow or broken credential source fails here, and no
+          // server holds a half-open login waiting for a permit or a token.
+          await prepare()
           try {
             return await super.acquireRawConnection()
           } catch (err) {

@@ -18,4 +18,9 @@ export interface IamDialectState {
   kind: DriverKind
   provider: TokenProvider
   iam: IamOptions
+  /**
+   * Runs before each physical connection's socket opens: takes the connection-rate permit (or
+   * leaves it to the driver hook that takes it before connecting) and warms the token.
+   */
+  prepare(): Promise<void>
 }

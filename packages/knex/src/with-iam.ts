@@ -1,4 +1,5 @@
 import {
+  createConnectionAuth,
   type IamOption,
   type IamOptions,
   normalizeIamOptions,
@@ -7,7 +8,7 @@ import {
   unsupportedDriver,
 } from '@rds-iam/core'
 import { getTokenProvider as mysqlProvider, withIam as mysqlWithIam } from '@rds-iam/mysql2'
-import { getTokenProvider as pgProvider, withIam as pgWithIam } from '@rds-iam/pg'
+import { withIam as pgWithIam } from '@rds-iam/pg'
 
 // The CommonJS typings are the same API as the ESM ones and exist in every 3.x (3.2.0–3.2.3 lack the ESM file).
 type KnexConfig = import('knex', { with: { 'resolution-mode': 'require' }}).Knex.Config
@@ -184,8 +185,13 @@ export function withIam(config: IamKnexConfig | KnexConfig, injection: KnexInjec
   const iam = normalizeIamOptions(connIam ?? topIam ?? true)
   if (typeof connection === 'string') checkUrl(connection, kind)
 
-  const { driverConfig, provider } = driverSetup(kind, connection, driverOptions, iam)
-  const Dialect = createIamDialect(dialectClass(injection.knex ?? loadKnex(), kind), { kind, provider, iam })
+  const { driverConfig, provider, prepare } = driverSetup(kind, connection, driverOptions, iam)
+  const Dialect = createIamDialect(dialectClass(injection.knex ?? loadKnex(), kind), {
+    kind,
+    provider,
+    iam,
+    prepare,
+  })
   providers.set(Dialect, provider)
 
   const out = { ...rest, client: Dialect, connection: driverConfig } as unknown as KnexConfig
@@ -281,15 +287,40 @@ function driverSetup(
   connection: unknown,
   options: Record<string, unknown>,
   iam: IamOptions,
-): { driverConfig: Record<string, unknown>; provider: TokenProvider } {
+): { driverConfig: Record<string, unknown>; provider: TokenProvider; prepare: () => Promise<void> } {
   if (kind === 'pg') {
     const input = typeof connection === 'string' ? { connectionString: connection } : options
-    const driverConfig = pgWithIam({ ...input, iam }) as unknown as Record<string, unknown>
-    return { driverConfig, provider: pgProvider(driverConfig)! }
+    const pgConfig = pgWithIam({ ...input, iam }) as unknown as Record<string, unknown>
+    // pg's password function takes its limiter permit inside the handshake, after the socket is
+    // open, and @rds-iam/pg's withIam keeps the ConnectionAuth that could take it earlier to
+    // itself. So the password comes from a ConnectionAuth of our own for the endpoint and user
+    // pg's withIam settled: core shares the token cache entry and the limiter bucket by endpoint,
+    // so this is the same token and the same budget, and the permit the dialect's prepare()
+    // banks is the one this password function then uses (one per physical connection).
+    const auth = createConnectionAuth(
+      { host: pgConfig.host, port: pgConfig.port, user: pgConfig.user, iam },
+      { defaultPort: 5432, urlOption: 'connectionString', engine: 'postgres' },
+    )
+    const pgPassword = pgConfig.password as object
+    const password = (): Promise<string> => auth.nextToken()
+    // Keep what pg's function carries beside its call (a typed error where pg-native would stringify it).
+    const guard = Object.getOwnPropertyDescriptor(pgPassword, 'toString')
+    if (guard) Object.defineProperty(password, 'toString', guard)
+    return {
+      driverConfig: { ...pgConfig, password },
+      provider: auth.provider,
+      prepare: () => auth.prepare(),
+    }
   }
   const input = typeof connection === 'string' ? { uri: connection } : options
   const driverConfig = mysqlWithIam({ ...input, iam }) as unknown as Record<string, unknown>
-  return { driverConfig, provider: mysqlProvider(driverConfig)! }
+  const provider = mysqlProvider(driverConfig)!
+  // @rds-iam/mysql2's stream factory takes the limiter permit itself, before its socket connects
+  // (with the user's own `stream`, its auth plugin takes it); the dialect only warms the token.
+  const prepare = async (): Promise<void> => {
+    await provider.getToken()
+  }
+  return { driverConfig, provider, prepare }
 }
 
 function invalid(message: string, hint: string): RdsIamError {
