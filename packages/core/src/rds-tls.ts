@@ -39,6 +39,12 @@ const VERIFYING_MODES = new Set(['require', 'verify-ca', 'verify-full', 'prefer'
 export interface TlsTarget {
   /** The host the driver connects to (an IP through a tunnel). */
   host?: string
+  /**
+   * The driver never reads `ssl.servername` or `ssl.checkServerIdentity` and checks the certificate
+   * against its own `host` (mysql2, with `verifyIdentity`): a user's values there change nothing,
+   * so they are not refused. The returned options still carry the enforced check.
+   */
+  ignoresIdentityOptions?: boolean
 }
 
 function insecureTransport(message: string): RdsIamError {
@@ -53,28 +59,49 @@ function insecureTransport(message: string): RdsIamError {
  * Adds what makes a token safe to send: certificate chain verification, and a check that the
  * certificate names `identity` (the RDS endpoint; through a tunnel the signing host name, since
  * that is the name on the RDS certificate and the connect host is 127.0.0.1).
+ *
+ * Node's check against `identity` always runs; a user's own `checkServerIdentity` runs after it
+ * and can only refuse more (e.g. certificate pinning). Letting it replace ours was a hole: a no-op
+ * function sent the token to any server with a certificate from a trusted CA.
  */
 function verifying(base: ConnectionOptions, identity: string | undefined): ConnectionOptions {
   const out: ConnectionOptions = { ...base, rejectUnauthorized: true }
   if (!identity) return out
-  if (out.servername === undefined && isIP(identity) === 0) out.servername = identity
-  if (out.checkServerIdentity === undefined) {
-    out.checkServerIdentity = (_host, cert) => checkServerIdentity(identity, cert)
+  // SNI must carry the name the certificate is checked against; an IP is not sent as SNI.
+  if (isIP(identity) === 0) out.servername = identity
+  else delete out.servername
+  const theirs = base.checkServerIdentity
+  out.checkServerIdentity = (host, cert) => {
+    const mismatch = checkServerIdentity(identity, cert)
+    if (mismatch !== undefined) return mismatch
+    if (typeof theirs !== 'function') return undefined
+    try {
+      return theirs(host, cert)
+    } catch (err) {
+      // Node would let the throw escape its socket callback; a refusal is what the user meant.
+      return err instanceof Error ? err : new Error(String(err))
+    }
   }
   return out
 }
+
+const normalizeName = (name: string): string => name.trim().replace(/\.$/, '').toLowerCase()
 
 /**
  * Decides the TLS options of an IAM connection, so that a token only travels over TLS whose
  * certificate chain AND host name are verified:
  * - nothing / `true` / a verifying `sslmode` (`require`, `verify-ca`, `verify-full`, …) → the RDS
  *   CA bundle with verification;
- * - an object → the user's options with `rejectUnauthorized: true` and a host-name check added
- *   (a user's own `checkServerIdentity` and `servername` are kept);
+ * - an object → the user's options with `rejectUnauthorized: true` and the host-name check
+ *   enforced: a user's own `checkServerIdentity` runs in addition to it (both must pass), and a
+ *   user's `servername` naming another host than the one checked is refused with
+ *   `RDS_IAM_INVALID_OPTIONS` (through a tunnel, `iam.signingHostname` is the fix) unless
+ *   `iam.insecure` (then their `servername` is the name checked, as given);
  * - `false` / `'disable'`, `{ rejectUnauthorized: false }` and `'no-verify'` →
  *   `RDS_IAM_INSECURE_TRANSPORT` unless `iam.insecure` (then as given).
  *
- * The name checked is `iam.signingHostname ?? target.host` (or the user's `servername`).
+ * The name checked is always `iam.signingHostname ?? target.host`: the host the token is signed
+ * for, so only that server can receive it.
  *
  * @example
  * ```ts
@@ -86,13 +113,10 @@ export function resolveTls(
   iam: IamOptions,
   target: TlsTarget = {},
 ): false | ConnectionOptions {
-  const identityOf = (servername?: unknown): string | undefined => {
-    if (typeof servername === 'string' && servername !== '') return servername
-    const name = iam.signingHostname ?? target.host
-    return typeof name === 'string' && name !== '' ? name.replace(/\.$/, '') : undefined
-  }
+  const signed = iam.signingHostname ?? target.host
+  const identity = typeof signed === 'string' && signed.trim() !== '' ? normalizeName(signed) : undefined
   if (userSsl === undefined || userSsl === null || userSsl === true) {
-    return verifying({ ca: rdsTls().ca }, identityOf())
+    return verifying({ ca: rdsTls().ca }, identity)
   }
   if (userSsl === false || userSsl === 'disable') {
     if (iam.insecure === true) return false
@@ -106,10 +130,36 @@ export function resolveTls(
         'ssl.rejectUnauthorized is false: the token would go to any server that answers, which is as good as no TLS',
       )
     }
-    return verifying(mine, identityOf(mine.servername))
+    const driverReadsThem = target.ignoresIdentityOptions !== true
+    if (
+      driverReadsThem &&
+      mine.checkServerIdentity !== undefined &&
+      typeof mine.checkServerIdentity !== 'function'
+    ) {
+      throw new RdsIamError(
+        'RDS_IAM_INVALID_OPTIONS',
+        `ssl.checkServerIdentity must be a function, got ${typeof mine.checkServerIdentity}`,
+        'remove ssl.checkServerIdentity (rds-iam checks the host name itself) or pass (host, cert) => Error | undefined for an extra check',
+      )
+    }
+    const theirs =
+      typeof mine.servername === 'string' && mine.servername.trim() !== '' ? mine.servername : undefined
+    // Without a host (a caller outside the adapters) there is no signed name to hold it against.
+    if (theirs !== undefined && identity === undefined) return verifying(mine, normalizeName(theirs))
+    if (theirs !== undefined && normalizeName(theirs) !== identity && driverReadsThem) {
+      // Refused, not overridden: the user meant another name, and silently checking a different
+      // one would hide a tunnel set up without iam.signingHostname.
+      if (iam.insecure === true) return verifying(mine, normalizeName(theirs))
+      throw new RdsIamError(
+        'RDS_IAM_INVALID_OPTIONS',
+        `ssl.servername is ${JSON.stringify(theirs)}, but the token is signed for ${JSON.stringify(identity)}: the certificate must name the host the token is for, or another server could receive it`,
+        `remove ssl.servername (rds-iam checks the certificate against ${identity}); through a tunnel or proxy set iam.signingHostname to the RDS endpoint instead (the name on its certificate). For local testing only, set iam: { insecure: true }`,
+      )
+    }
+    return verifying(mine, identity)
   }
   if (typeof userSsl === 'string' && VERIFYING_MODES.has(userSsl)) {
-    return verifying({ ca: rdsTls().ca }, identityOf())
+    return verifying({ ca: rdsTls().ca }, identity)
   }
   if (userSsl === 'no-verify') {
     if (iam.insecure === true) return { ca: rdsTls().ca, rejectUnauthorized: false }

@@ -90,18 +90,96 @@ describe('resolveTls: the host name is verified whenever a token is sent (issue 
     expect(ip.servername).toBeUndefined()
   })
 
-  it("keeps a user's own checkServerIdentity and servername", () => {
-    const mine = () => undefined
-    const out = resolveTls(
-      { ca: 'x', checkServerIdentity: mine, servername: 'mine.example' },
+  // Security review (HIGH): a user's checkServerIdentity or servername used to replace the check,
+  // so `() => undefined` or a servername on an attacker's certificate let the token out.
+  it("a user's checkServerIdentity adds to the name check, it never replaces it", () => {
+    const calls: string[] = []
+    const mine = (host: string) => {
+      calls.push(host)
+      return undefined
+    }
+    const out = resolveTls({ ca: 'x', checkServerIdentity: mine }, {}, { host: 'db.example.com' })
+    if (out === false) throw new Error('expected TLS options')
+    expect(out).toMatchObject({ rejectUnauthorized: true, servername: 'db.example.com' })
+    expect(out.checkServerIdentity).not.toBe(mine)
+    expect(out.checkServerIdentity?.('db.example.com', certFor('attacker.example'))).toBeInstanceOf(Error)
+    expect(calls).toEqual([]) // ours failed first; theirs cannot overrule it
+    expect(out.checkServerIdentity?.('db.example.com', certFor('db.example.com'))).toBeUndefined()
+    expect(calls).toEqual(['db.example.com'])
+  })
+
+  it("a user's check that refuses (or throws) refuses the connection even when the name matches", () => {
+    const pin = new Error('pin mismatch')
+    const refusing = resolveTls({ checkServerIdentity: () => pin }, {}, { host: 'db.example.com' })
+    const throwing = resolveTls(
+      {
+        checkServerIdentity: () => {
+          throw new TypeError('boom')
+        },
+      },
       {},
-      { host: 'h' },
+      { host: 'db.example.com' },
     )
-    expect(out).toMatchObject({
-      checkServerIdentity: mine,
-      servername: 'mine.example',
-      rejectUnauthorized: true,
+    if (refusing === false || throwing === false) throw new Error('expected TLS options')
+    expect(refusing.checkServerIdentity?.('db.example.com', certFor('db.example.com'))).toBe(pin)
+    expect(throwing.checkServerIdentity?.('db.example.com', certFor('db.example.com'))).toMatchObject({
+      message: 'boom',
     })
+  })
+
+  it('a checkServerIdentity that is not a function is RDS_IAM_INVALID_OPTIONS', () => {
+    expect(() => resolveTls({ checkServerIdentity: 'no' }, {}, { host: 'h.example' })).toThrow(
+      expect.objectContaining({ code: 'RDS_IAM_INVALID_OPTIONS' }),
+    )
+  })
+
+  it('a servername that is not the signed host name is refused, naming iam.signingHostname', () => {
+    for (const [iam, host] of [
+      [{}, 'db.example.com'],
+      [{ signingHostname: 'db.abc.eu-west-1.rds.amazonaws.com' }, '127.0.0.1'],
+      [{}, '127.0.0.1'],
+    ] as const) {
+      let err: unknown
+      try {
+        resolveTls({ ca: 'x', servername: 'attacker.example' }, iam, { host })
+      } catch (e) {
+        err = e
+      }
+      expect(err).toBeInstanceOf(RdsIamError)
+      expect(err).toMatchObject({ code: 'RDS_IAM_INVALID_OPTIONS' })
+      expect((err as RdsIamError).message).toContain('attacker.example')
+      expect((err as RdsIamError).hint).toContain('iam.signingHostname')
+      expect((err as RdsIamError).hint).toContain('insecure')
+    }
+  })
+
+  it('a servername equal to the signed host name (any case, trailing dot) is accepted', () => {
+    const iam = { signingHostname: 'db.abc.eu-west-1.rds.amazonaws.com' }
+    const out = resolveTls({ servername: 'DB.abc.eu-west-1.rds.amazonaws.com.' }, iam, { host: '127.0.0.1' })
+    if (out === false) throw new Error('expected TLS options')
+    expect(out.servername).toBe('db.abc.eu-west-1.rds.amazonaws.com')
+    expect(
+      out.checkServerIdentity?.('127.0.0.1', certFor('db.abc.eu-west-1.rds.amazonaws.com')),
+    ).toBeUndefined()
+    expect(out.checkServerIdentity?.('127.0.0.1', certFor('localhost'))).toBeInstanceOf(Error)
+  })
+
+  it('iam.insecure lets a differing servername be the name checked, as given', () => {
+    const out = resolveTls({ servername: 'other.example' }, { insecure: true }, { host: 'db.example.com' })
+    if (out === false) throw new Error('expected TLS options')
+    expect(out).toMatchObject({ servername: 'other.example', rejectUnauthorized: true })
+    expect(out.checkServerIdentity?.('db.example.com', certFor('other.example'))).toBeUndefined()
+  })
+
+  it('a driver that ignores servername and checkServerIdentity (mysql2) is not refused for them; the signed name is checked', () => {
+    const out = resolveTls(
+      { servername: 'other.example', checkServerIdentity: 'not a function' },
+      {},
+      { host: 'db.example.com', ignoresIdentityOptions: true },
+    )
+    if (out === false) throw new Error('expected TLS options')
+    expect(out.servername).toBe('db.example.com')
+    expect(out.checkServerIdentity?.('db.example.com', certFor('other.example'))).toBeInstanceOf(Error)
   })
 
   it.each([
