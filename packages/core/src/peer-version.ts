@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { IamLogger } from './iam-options.js'
+import { safeLog } from './safe-log.js'
 
 /**
  * The warning code of a driver or ORM outside the adapter's supported range.
@@ -161,7 +162,7 @@ export function checkPeerVersion(
   if (warned.has(key)) return false
   warned.add(key)
   const message = `${name} ${version} is outside the versions rds-iam supports and tests (${name} ${range}); install a supported version, e.g. npm install "${name}@${range}"`
-  if (logger) logger.warn(`[rds-iam] ${message}`)
+  if (logger) safeLog(logger, 'warn', `[rds-iam] ${message}`)
   else process.emitWarning(message, { code: UNSUPPORTED_VERSION_WARNING })
   return false
 }

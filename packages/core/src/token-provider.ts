@@ -5,6 +5,7 @@ import { type IamLogger, type IamOptions, type IamService, normalizeIamOptions }
 import type { CacheEntry, SignedToken, SignFn, TokenProviderHooks } from './internal-types.js'
 import { parseRdsHostname, resolveRegion } from './rds-hostname.js'
 import { RdsIamError } from './rds-iam-error.js'
+import { safeLog } from './safe-log.js'
 import { sharedRegistry } from './shared-registry.js'
 
 // Defaults in one block; the reasons are in the README's "Design notes".
@@ -254,7 +255,9 @@ export function createTokenProvider(
     const credsEnd = creds.expiration ? creds.expiration.getTime() : Number.POSITIVE_INFINITY
     const hardExpiry = Math.min(signedAt + lifetimeMs, credsEnd)
     if (hardExpiry - marginMs <= now()) {
-      logger?.warn(
+      safeLog(
+        logger,
+        'warn',
         `rds-iam: the credentials signing for ${who} expire in ${Math.round((credsEnd - now()) / 1000)} s; tokens will be re-signed on every use until they are refreshed`,
       )
     }
@@ -274,7 +277,9 @@ export function createTokenProvider(
           e.signedAt = result.signedAt
           e.hardExpiry = result.hardExpiry
         }
-        logger?.debug(
+        safeLog(
+          logger,
+          'debug',
           `rds-iam: signed a token for ${who}, valid for ${Math.round((result.hardExpiry - now()) / 1000)} s`,
         )
       },
@@ -284,7 +289,9 @@ export function createTokenProvider(
         if (background) {
           e.backgroundRetryAt = now() + BACKGROUND_RETRY_AFTER_MS
           const code = err instanceof RdsIamError ? err.code : 'unknown error'
-          logger?.warn(
+          safeLog(
+            logger,
+            'warn',
             `rds-iam: background token refresh for ${who} failed (${code}); the current token stays in use until it expires`,
           )
         }
