@@ -81,6 +81,41 @@ describe('throttleNewConnection', () => {
     expect(admitted).toBe(2000)
   })
 
+  // Security review: two pools with different rates for one endpoint used to replace each other's
+  // bucket, and every new bucket started full, so alternating 10/s and 11/s let 200 logins through at once.
+  it('different rates for one endpoint share one bucket; the lowest wins and nothing refills it', async () => {
+    const m = manualClock()
+    const key = `mixed-${Math.random()}`
+    let admitted = 0
+    for (let i = 0; i < 100; i++) {
+      void throttleNewConnection(key, 10, m.clock).then(() => admitted++)
+      void throttleNewConnection(key, 11, m.clock).then(() => admitted++)
+    }
+    await m.advance(0)
+    expect(admitted).toBe(10) // one burst, of the lowest rate
+    await m.advance(1000)
+    expect(admitted).toBe(20)
+    await m.advance(1000)
+    expect(admitted).toBe(30)
+  })
+
+  it('a lower rate set later lowers the bucket in place, without a new burst', async () => {
+    const m = manualClock()
+    const key = `lower-${Math.random()}`
+    let admitted = 0
+    for (let i = 0; i < 11; i++) void throttleNewConnection(key, 11, m.clock).then(() => admitted++)
+    await m.advance(0)
+    expect(admitted).toBe(11) // the 11/s burst is spent
+    for (let i = 0; i < 10; i++) void throttleNewConnection(key, 10, m.clock).then(() => admitted++)
+    for (let i = 0; i < 10; i++) void throttleNewConnection(key, 100, m.clock).then(() => admitted++)
+    await m.advance(0)
+    expect(admitted).toBe(11) // neither the lower nor the higher setting brought fresh permits
+    await m.advance(1000)
+    expect(admitted).toBe(21) // 10/s from now on, for every caller, the 100/s one included
+    await m.advance(1000)
+    expect(admitted).toBe(31)
+  })
+
   it('defaults to the documented rate and admits a burst of that size at once', async () => {
     expect(DEFAULT_MAX_NEW_CONNECTIONS_PER_SECOND).toBeLessThan(200)
     const key = `default-${Math.random()}`
