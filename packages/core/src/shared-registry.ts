@@ -30,10 +30,24 @@ export interface SharedRegistry {
 
 const KEY = Symbol.for('rds-iam.core.v1')
 
-/** The one registry of this process, created by whichever copy of core asks first. @internal */
+/**
+ * The one registry of this process, created by whichever copy of core asks first.
+ *
+ * It is a non-enumerable property of `globalThis`: the token cache is reachable from it, and an
+ * enumerable one showed up in `util.inspect(globalThis)` and in anything that walks globals (error
+ * reporters, REPL completions). Copies share it by key, which enumerability does not affect. An
+ * enumerable one left by an earlier copy is kept (same object, same cache) and hidden.
+ * @internal
+ */
 export function sharedRegistry(): SharedRegistry {
   const holder = globalThis as typeof globalThis & { [KEY]?: SharedRegistry }
-  holder[KEY] ??= {
+  const found = holder[KEY]
+  if (found !== undefined) {
+    const own = Object.getOwnPropertyDescriptor(holder, KEY)
+    if (own?.enumerable === true && own.configurable === true) hide(holder, found)
+    return found
+  }
+  const created: SharedRegistry = {
     tokens: new Map(),
     buckets: new Map(),
     sourcesByIdentity: new WeakMap(),
@@ -42,5 +56,17 @@ export function sharedRegistry(): SharedRegistry {
     defaultChain: undefined,
     nextSourceId: 1,
   }
-  return holder[KEY]
+  hide(holder, created)
+  return created
+}
+
+function hide(holder: object, registry: SharedRegistry): void {
+  // Not writable, so an earlier copy's `globalThis[KEY] ??= …` keeps finding this one; configurable,
+  // so a later copy can still take it over the way this one takes over an enumerable one.
+  Object.defineProperty(holder, KEY, {
+    value: registry,
+    enumerable: false,
+    writable: false,
+    configurable: true,
+  })
 }

@@ -111,6 +111,45 @@ function readAmzDate(token: string): number | undefined {
   return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!)
 }
 
+/**
+ * Cache entries live in the process-wide registry on `globalThis`, so anything that dumps objects
+ * (util.inspect, console.log, JSON loggers, error reporters) could reach them: their token is shown
+ * as `[redacted]`. Non-enumerable, so copies and equality checks of the entry are unaffected.
+ */
+function redactEntry(entry: CacheEntry): void {
+  const view = (e: CacheEntry) => ({
+    token: e.token === undefined ? undefined : '[redacted]',
+    signedAt: e.signedAt,
+    hardExpiry: e.hardExpiry,
+    signing: e.inflight !== undefined,
+    stats: { ...e.stats },
+  })
+  Object.defineProperties(entry, {
+    [inspect.custom]: {
+      value(this: CacheEntry, _depth: number, options: object) {
+        return `TokenCacheEntry ${inspect(view(this), options)}`
+      },
+    },
+    toJSON: {
+      value(this: CacheEntry) {
+        return view(this)
+      },
+    },
+  })
+}
+
+/** A signing's result is what an in-flight promise resolves to: `util.inspect(promise)` would print it. */
+function redactSigned(signed: SignedToken): SignedToken {
+  const view = () => ({ token: '[redacted]', signedAt: signed.signedAt, hardExpiry: signed.hardExpiry })
+  Object.defineProperties(signed, {
+    [inspect.custom]: {
+      value: (_depth: number, options: object) => `SignedToken ${inspect(view(), options)}`,
+    },
+    toJSON: { value: view },
+  })
+  return signed
+}
+
 function invalidOption(message: string, hint: string): RdsIamError {
   return new RdsIamError('RDS_IAM_INVALID_OPTIONS', message, hint)
 }
@@ -207,6 +246,8 @@ export function createTokenProvider(
     }
     registry.set(key, entry)
   }
+  // Also for an entry an earlier copy of core created without it.
+  if (!Object.hasOwn(entry, inspect.custom)) redactEntry(entry)
   const e: CacheEntry = entry
 
   const usableUntil = () => e.hardExpiry - marginMs
@@ -261,7 +302,7 @@ export function createTokenProvider(
         `rds-iam: the credentials signing for ${who} expire in ${Math.round((credsEnd - now()) / 1000)} s; tokens will be re-signed on every use until they are refreshed`,
       )
     }
-    return { token, signedAt, hardExpiry }
+    return redactSigned({ token, signedAt, hardExpiry })
   }
 
   function startSigning(background: boolean): Promise<SignedToken> {
