@@ -360,6 +360,8 @@ export class MariaDbIamPool {
       callback(this.#gaveUp)
       return
     }
+    // Before any packet: this connection's packet log (if any) never shows its login.
+    guardNetworkLog(opts)
     const started = Date.now()
     const connectTimeout = Number(opts.connectTimeout) || 0
     this.#auth.nextToken().then(
@@ -370,7 +372,13 @@ export class MariaDbIamPool {
           callback(new Error('connect timeout reached while waiting for the new-connection limiter'))
           return
         }
-        const state: TlsState = { verified: tls === false }
+        // No TLS, or TLS without verification, reaches here only with iam.insecure (resolveTls
+        // refuses both otherwise): the user allowed an unverified server, so nothing is awaited.
+        // Node calls checkServerIdentity only after the chain verified, so with
+        // rejectUnauthorized: false and an untrusted CA the guard below would never pass.
+        const state: TlsState = {
+          verified: tls === false || (this.#iam.insecure === true && tls.rejectUnauthorized === false),
+        }
         this.#loginsInRound += 1
         const socket = netConnect(Number(opts.port), String(opts.host))
         socket.setNoDelay(true)
@@ -531,5 +539,68 @@ function guardTls(tls: ConnectionOptions, state: TlsState): ConnectionOptions {
       if (error === undefined) state.verified = true
       return error
     },
+  }
+}
+
+// Commands whose outgoing packets carry only what the application sent (SQL, parameters, pings).
+// Every other command's packets may carry the token or a hash of it: the handshake response (it
+// holds the password when the server's default plugin is mysql_clear_password), each auth plugin's
+// answer (ClearPasswordAuth is the token itself), ChangeUser. A command the connector adds later,
+// or a name a bundler minified, is not on the list either: unknown means not dumped.
+const DUMPABLE_COMMANDS = new Set([
+  'Query',
+  'Execute',
+  'ExecuteStream',
+  'Prepare',
+  'ClosePrepare',
+  'BatchBulk',
+  'Stream',
+  'Ping',
+  'Reset',
+  'Quit',
+])
+// The first line of an outgoing dump (lib/io/packet-output-stream.js, compression-output-stream.js):
+// `==> conn:12 Query(0,27)` or `==> conn:-1 ClearPasswordAuth(0,1034=>612) (compress)`.
+const OUTGOING_HEADER = /^==> conn:-?\d+ ([\w$]+)\([\d,=>]+\)(?: \(compress\))?$/
+const NOT_DUMPED = '[rds-iam: not dumped, it may carry the IAM token]'
+
+/**
+ * The connector's packet log (`debug: true`, `debugCompress`, `logger.network`, `logger` as a
+ * function, or `conn.debug(fn)` later) hex-dumps every packet written, and the login packets carry
+ * the token. The connection's own options copy gets its own logger whose `network` hands the
+ * connector a filter in front of whatever function is set, now or later: packets received pass
+ * (the server never sends the token), packets of the commands above pass, and any other outgoing
+ * dump is replaced by its header line and a note. The logger object is this connection's own, so a
+ * `conn.debug(fn)` on one connection no longer rewires the logins of the pool's other connections.
+ */
+function guardNetworkLog(opts: Record<string, unknown>): void {
+  const logger = opts.logger
+  if (logger === null || typeof logger !== 'object') return
+  let filtered: unknown
+  const set = (value: unknown) => {
+    filtered =
+      typeof value === 'function' ? filterNetworkLog(value as (...args: unknown[]) => unknown) : value
+  }
+  set((logger as { network?: unknown }).network)
+  const own = { ...(logger as Record<string, unknown>) }
+  Object.defineProperty(own, 'network', {
+    configurable: true,
+    enumerable: true,
+    get: () => filtered,
+    set,
+  })
+  opts.logger = own
+}
+
+function filterNetworkLog(network: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return function (this: unknown, message: unknown, ...rest: unknown[]) {
+    if (typeof message === 'string') {
+      if (message.startsWith('<== ')) return network.call(this, message, ...rest)
+      const header = message.split('\n', 1)[0] ?? ''
+      const match = OUTGOING_HEADER.exec(header)
+      if (match && DUMPABLE_COMMANDS.has(match[1]!)) return network.call(this, message, ...rest)
+      if (match) return network.call(this, `${header} ${NOT_DUMPED}`)
+    }
+    return network.call(this, `==> ${NOT_DUMPED}`)
   }
 }

@@ -18,6 +18,12 @@ import { rememberHolder } from './token-provider-registry.js'
  * (the token is the password) and no `stream` (this adapter uses it).
  */
 export interface PrismaMariaDbIamConfig {
+  /**
+   * A `mysql://user@host:3306/db` (or `mariadb://`) URL without a password, as the string form
+   * takes it, so that it can go with `iam` and pool options: `{ url, iam: { region } }`. A setting
+   * may come from the URL or from a key beside it, not both.
+   */
+  url?: string
   host?: string
   port?: number
   user?: string
@@ -72,17 +78,12 @@ export class PrismaMariaDbIam implements PrismaDriverAdapterFactory {
   #provider
 
   /**
-   * @param config mariadb pool config with `iam`, or a `mysql://user@host:3306/db` (or `mariadb://`) URL without a password
+   * @param config mariadb pool config with `iam` (and optionally `url`), or a
+   *   `mysql://user@host:3306/db` (or `mariadb://`) URL without a password
    * @param options `PrismaMariaDb` options
    */
   constructor(config: PrismaMariaDbIamConfig | string, options: PrismaMariaDbIamOptions = {}) {
-    const input = typeof config === 'string' ? parseUrl(config) : config
-    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-      throw invalid(
-        'PrismaMariaDbIam needs a mariadb config object or a mysql:// URL',
-        'pass { host, user, database, iam: true } or "mysql://user@host:3306/db"',
-      )
-    }
+    const input = typeof config === 'string' ? parseUrl(config) : withUrl(config)
     const {
       iam: iamRaw,
       password,
@@ -103,7 +104,7 @@ export class PrismaMariaDbIam implements PrismaDriverAdapterFactory {
     const iam = normalizeIamOptions(iamRaw === undefined ? true : iamRaw)
     const auth = createConnectionAuth(
       { host, port, user, password, iam },
-      { defaultPort: 3306, urlOption: 'the URL', engine: 'mysql' },
+      { defaultPort: 3306, urlOption: 'url', engine: 'mysql' },
     )
     const tls = resolveTls(ssl, iam, { host: auth.hostname })
     this.#options = { ...(options ?? {}) }
@@ -149,6 +150,46 @@ export class PrismaMariaDbIam implements PrismaDriverAdapterFactory {
   get pool(): MariaDbIamPool | undefined {
     return this.#pool
   }
+}
+
+// Keys people bring from other drivers for the URL; mariadb would ignore them silently.
+const OTHER_URL_KEYS = ['connectionString', 'uri']
+
+/** The config object, with the settings of its `url` (if any) merged in. */
+function withUrl(config: unknown): Record<string, unknown> {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw invalid(
+      'PrismaMariaDbIam needs a mariadb config object or a mysql:// URL',
+      'pass { host, user, database, iam: true }, { url: "mysql://user@host:3306/db", iam: { … } } or "mysql://user@host:3306/db"',
+    )
+  }
+  const record = config as Record<string, unknown>
+  for (const key of OTHER_URL_KEYS) {
+    if (record[key] !== undefined) {
+      throw invalid(
+        `PrismaMariaDbIam takes its URL as \`url\`, not \`${key}\``,
+        `rename \`${key}\` to \`url\`: { url: "mysql://user@host:3306/db", iam: { … } }`,
+      )
+    }
+  }
+  const { url, ...rest } = record
+  if (url === undefined) return record
+  if (typeof url !== 'string') {
+    throw invalid('`url` must be a string', 'pass { url: "mysql://user@host:3306/db", iam: { … } }')
+  }
+  const fromUrl = parseUrl(url)
+  for (const [key, value] of Object.entries(fromUrl)) {
+    // Which one should win is a guess either way: the user says which by keeping one.
+    if (value !== undefined && rest[key] !== undefined) {
+      throw invalid(
+        `\`${key}\` is set both in \`url\` and beside it`,
+        `set \`${key}\` in one place: remove it from the URL or from the config object`,
+      )
+    }
+  }
+  const merged: Record<string, unknown> = { ...rest }
+  for (const [key, value] of Object.entries(fromUrl)) if (value !== undefined) merged[key] = value
+  return merged
 }
 
 function parseUrl(text: string): Record<string, unknown> {

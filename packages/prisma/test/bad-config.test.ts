@@ -76,6 +76,37 @@ runBadConfigCases('PrismaMariaDbIam', [
     mentions: /insecure/,
   },
   { name: 'a URL that does not parse', make: () => new PrismaMariaDbIam('mysql://[oops'), mentions: /URL/ },
+  // Review finding: the hint said "set `host` or a `the URL` with a host"; the key is now `url`.
+  {
+    name: 'no host: the hint names `host` and `url`',
+    make: () => new PrismaMariaDbIam({ user: 'app', iam }),
+    mentions: /set `host` \(the RDS\/Aurora endpoint\) or a `url` with a host/,
+  },
+  {
+    name: '{ url, iam } with a password in the URL',
+    make: (s) => new PrismaMariaDbIam({ url: `mysql://app:secret@${s.host}:${s.port}/db`, iam }),
+    mentions: /password/,
+  },
+  {
+    name: '{ url, host }: a setting both in the URL and beside it',
+    make: (s) => new PrismaMariaDbIam({ url: `mysql://app@${s.host}:${s.port}/db`, host: s.host, iam }),
+    mentions: /`host` is set both in `url` and beside it/,
+  },
+  {
+    name: '{ url } that is not a string',
+    make: () => new PrismaMariaDbIam({ url: 42, iam } as never),
+    mentions: /`url` must be a string/,
+  },
+  {
+    name: '{ connectionString } (the pg name): the hint says `url`',
+    make: (s) => new PrismaMariaDbIam({ connectionString: `mysql://app@${s.host}:${s.port}/db`, iam }),
+    mentions: /rename `connectionString` to `url`/,
+  },
+  {
+    name: '{ url } for PostgreSQL',
+    make: (s) => new PrismaMariaDbIam({ url: `postgres://app@${s.host}:${s.port}/db`, iam }),
+    mentions: /PrismaPgIam/,
+  },
 ])
 
 test('an adapter for another provider than schema.prisma: Prisma refuses it at construction, before any traffic', async () => {
