@@ -143,6 +143,7 @@ export function withIam<O extends IamDataSourceOptions>(
   const targets = connectionTargets(rest)
   for (const { target, name } of targets) checkTarget(target, name, type, rest, extraFields)
   if (type === 'postgres') checkReplicationSsl(rest)
+  else checkMysqlNodeSsl(targets)
 
   // The iam settings travel in `extra`, which TypeORM hands to every pool it builds. The
   // normalized copy keeps static secrets out of util.inspect(dataSource).
@@ -280,7 +281,7 @@ function checkTarget(
     )
   }
   let urlUser: string | undefined
-  let urlHost = false
+  let urlHost = ''
   if (present(target.url)) {
     if (typeof target.url !== 'string') {
       throw invalid(`\`${name}url\` must be a string`, 'pass a URL like postgres://app@host:5432/db')
@@ -302,10 +303,22 @@ function checkTarget(
       )
     }
     urlUser = url.username || undefined
-    // pg's connection-string parser also takes ?host=; TypeORM's own URL parser (mysql) does not.
-    urlHost = url.hostname !== '' || (type === 'postgres' && present(url.searchParams.get('host')))
+    urlHost = type === 'postgres' ? pgUrlHost(url) : url.hostname
   }
   checkHost(target, name, type, options, extra, urlHost)
+  if (type !== 'postgres' && present(target.url)) {
+    // TypeORM's mysql driver spreads its own parse of `url` over the node's options, and that
+    // parse sets `username` to the URL's user: '' when the URL has none, so `username` beside it
+    // is lost with or without withIam (test/mysql-url.test.ts). Only `extra.user`, spread over
+    // the pool config last, survives. Refused rather than carried across, so the options stay
+    // ones plain TypeORM reads the same way.
+    if (urlUser || present(extra.user)) return
+    const ignored = present(target.username) ? ` (\`${name}username\` is ignored)` : ''
+    throw invalid(
+      `\`${name}url\` has no user, and TypeORM's mysql driver takes the user from \`url\` whenever it is set${ignored}`,
+      `put the IAM database user in \`${name}url\` (mysql://app@host:3306/db), or remove \`${name}url\` and set \`${name}host\` and \`${name}username\``,
+    )
+  }
   const envUser = type === 'postgres' ? process.env.PGUSER : undefined
   if (!present(target.username) && !urlUser && !present(extra.user) && !present(envUser)) {
     throw invalid(
@@ -316,12 +329,13 @@ function checkTarget(
 }
 
 /**
- * The driver adapters refuse a missing host too, but name their own URL option (`connectionString`
- * / `uri`), which a TypeORM user never wrote. The sources are the ones the pool config gets:
- * `extra.host` (TypeORM spreads `extra` over every pool config), then for postgres the node's `url`
- * (host part or ?host=), `host` and PGHOST, merged by @rds-iam/pg; for mysql TypeORM's own URL
- * parser, whose host replaces `host` whenever `url` is set, even when it is empty. A socketPath is
- * left to @rds-iam/mysql2, whose refusal of it is the more precise message.
+ * The driver adapters refuse a missing host (or a Unix socket) too, but name their own options
+ * (`connectionString` / `uri`, an unprefixed `host`), which a TypeORM user never wrote or, with
+ * `replication`, cannot tell apart from the other nodes'. The sources are the ones the pool config
+ * gets. Postgres: the node's `url` (host part, or ?host=, as pg-connection-string reads it), which
+ * @rds-iam/pg lets win like pg does, then `extra.host` (TypeORM spreads `extra` over every pool
+ * config), the node's `host`, PGHOST. Mysql: `extra.host`, then TypeORM's own URL parse, whose
+ * host replaces `host` whenever `url` is set, even when it is empty, else `host`.
  */
 function checkHost(
   target: ConnectionTarget,
@@ -329,26 +343,82 @@ function checkHost(
   type: string,
   options: Record<string, unknown>,
   extra: Record<string, unknown>,
-  urlHost: boolean,
+  urlHost: string,
 ): void {
-  if (present(extra.host) || present(target.socketPath) || present(extra.socketPath)) return
+  if (type !== 'postgres') {
+    // TypeORM's MysqlDriver passes `socketPath` (and `extra` its own) to mysql2, which then
+    // ignores the host; pg has no such option.
+    const socketPath = present(extra.socketPath)
+      ? 'extra.socketPath'
+      : present(target.socketPath)
+        ? `${name}socketPath`
+        : undefined
+    if (socketPath !== undefined) {
+      throw invalid(
+        `\`${socketPath}\` is a Unix socket, which cannot carry an IAM login (IAM tokens need a TCP endpoint)`,
+        `remove \`${socketPath}\` and set \`${name}host\` to the RDS/Aurora endpoint`,
+      )
+    }
+  }
   const hasUrl = present(target.url)
-  if (type !== 'postgres' && hasUrl) {
-    if (urlHost) return
+  let host: { value: string; option: string } | undefined
+  if (type === 'postgres') {
+    if (urlHost !== '') host = { value: urlHost, option: `${name}url` }
+    else if (present(extra.host)) host = { value: String(extra.host), option: 'extra.host' }
+    else if (present(target.host)) host = { value: String(target.host), option: `${name}host` }
+    else if (present(process.env.PGHOST)) host = { value: String(process.env.PGHOST), option: 'PGHOST' }
+  } else if (present(extra.host)) {
+    host = { value: String(extra.host), option: 'extra.host' }
+  } else if (hasUrl) {
+    if (urlHost === '') {
+      throw invalid(
+        `\`${name}url\` has no host, and TypeORM's mysql driver takes the host from \`url\` whenever it is set (\`host\` is ignored)`,
+        `put the RDS/Aurora endpoint in \`${name}url\` (mysql://app@host:3306/db), or remove \`${name}url\` and set \`${name}host\``,
+      )
+    }
+    host = { value: urlHost, option: `${name}url` }
+  } else if (present(target.host)) {
+    host = { value: String(target.host), option: `${name}host` }
+  }
+  if (host === undefined) {
+    // With `replication` TypeORM connects each node with that node's own host only.
+    const ignored =
+      name !== '' && present(options.host) ? ' (TypeORM ignores the top-level `host` with `replication`)' : ''
     throw invalid(
-      `\`${name}url\` has no host, and TypeORM's mysql driver takes the host from \`url\` whenever it is set (\`host\` is ignored)`,
-      `put the RDS/Aurora endpoint in \`${name}url\` (mysql://app@host:3306/db), or remove \`${name}url\` and set \`${name}host\``,
+      `no \`${name}host\` to connect to${ignored}`,
+      `set \`${name}host\` (the RDS/Aurora endpoint) or a \`${name}url\` with a host`,
     )
   }
-  if (urlHost || present(target.host)) return
-  if (type === 'postgres' && present(process.env.PGHOST)) return
-  // With `replication` TypeORM connects each node with that node's own host only.
-  const ignored =
-    name !== '' && present(options.host) ? ' (TypeORM ignores the top-level `host` with `replication`)' : ''
-  throw invalid(
-    `no \`${name}host\` to connect to${ignored}`,
-    `set \`${name}host\` (the RDS/Aurora endpoint) or a \`${name}url\` with a host`,
-  )
+  // core refuses a socket too, but its hint says `host` whichever node (or url) held it.
+  if (host.value.startsWith('/')) {
+    const fix =
+      host.option === `${name}url`
+        ? `put the RDS/Aurora endpoint in \`${name}url\` as its host (and no ?host=), or remove \`${name}url\` and set \`${name}host\``
+        : host.option === `${name}host`
+          ? `set \`${name}host\` to the RDS/Aurora endpoint name`
+          : `remove \`${host.option}\` and set \`${name}host\` to the RDS/Aurora endpoint name`
+    const verb = host.option === `${name}url` ? 'names' : 'is'
+    throw invalid(
+      `\`${host.option}\` ${verb} a Unix socket ("${host.value}"); IAM tokens need a TCP endpoint`,
+      fix,
+    )
+  }
+}
+
+/**
+ * The host pg-connection-string takes from a URL: ?host= wins, then a `socket:` URL's path, then
+ * the (percent-decoded, so `%2Fvar%2Frun` is a socket directory) host part.
+ */
+function pgUrlHost(url: URL): string {
+  const query = url.searchParams.get('host')
+  if (present(query)) return query as string
+  if (url.protocol === 'socket:') return decodeURI(url.pathname)
+  const hostname = url.hostname.replace(/^\[(.+)\]$/, '$1')
+  try {
+    return decodeURIComponent(hostname)
+  } catch {
+    return hostname
+  }
 }
 
 /**
@@ -366,6 +436,23 @@ function checkReplicationSsl(options: Record<string, unknown>): void {
     'a top-level `ssl` is set with `replication`, but TypeORM connects each postgres node with its own `ssl` only, so it would be ignored',
     'move `ssl` into `replication.master` and each entry of `replication.slaves` (e.g. replication.master.ssl = { ca }), and remove the top-level `ssl`',
   )
+}
+
+/**
+ * TypeORM's MysqlDriver gives every pool the top-level `ssl` (`ssl: options.ssl` in
+ * createConnectionOptions, 0.3.20 through 1.1.1) and never reads a node's own, so a node's CA
+ * would be dropped silently and the login would fail inside `initialize()` with a raw TLS error.
+ * The mirror of the postgres rule: refused where TypeORM would ignore it, not moved to the top
+ * level, which would change what plain TypeORM does with the same options.
+ */
+function checkMysqlNodeSsl(targets: NamedTarget[]): void {
+  for (const { target, name } of targets) {
+    if (name === '' || target.ssl === undefined || target.ssl === null) continue
+    throw invalid(
+      `\`${name}ssl\` is set, but TypeORM's mysql driver gives every node the top-level \`ssl\` only, so it would be ignored`,
+      `put \`ssl\` at the top level for mysql, one object for every node (e.g. ssl: { ca: [caOfEachNode] }; unset, the RDS CA bundle covers every RDS/Aurora node), and remove \`${name}ssl\``,
+    )
+  }
 }
 
 /** Loads `pg` / `mysql2` from where TypeORM itself would (its own directory), else beside us. */

@@ -143,6 +143,123 @@ runBadConfigCases(
       mentions: notDriverUrl(/ignores the top-level `host`.*set `replication\.master\.host`/),
     },
     {
+      // TypeORM's mysql driver parses `url` itself and its (empty) user replaces `username`: plain
+      // TypeORM would log in as '' too (test/mysql-url.test.ts, on every TypeORM version).
+      name: 'a mysql url without a user, beside a username it replaces',
+      make: (e) => withIam({ ...mysqlBase(e), url: `mysql://${e.host}:${e.port}/app` }),
+      mentions: notDriverUrl(
+        /`url` has no user.*`username` is ignored.*put the IAM database user in `url` \(mysql:\/\/app@/,
+      ),
+    },
+    {
+      name: 'a mysql url without a user, and no username',
+      make: (e) => withIam({ type: 'mysql', url: `mysql://${e.host}:${e.port}/app`, iam }),
+      mentions: notDriverUrl(/`url` has no user.*put the IAM database user in `url`/),
+    },
+    {
+      name: 'a mariadb replica url without a user, beside the replica username',
+      make: (e) =>
+        withIam({
+          type: 'mariadb',
+          replication: {
+            master: { host: e.host, port: e.port, username: 'app' },
+            slaves: [{ url: `mysql://${e.host}:${e.port}/app`, username: 'app' }],
+          },
+          iam,
+        }),
+      mentions: notDriverUrl(
+        /`replication\.slaves\[0\]\.url` has no user.*`replication\.slaves\[0\]\.username` is ignored.*put the IAM database user in `replication\.slaves\[0\]\.url`/,
+      ),
+    },
+    {
+      // TypeORM's MysqlDriver gives every node's pool the top-level `ssl`; a node's own is never
+      // read (test/replication.test.ts, on every TypeORM version).
+      name: "a replica's own ssl with mysql replication",
+      make: (e) =>
+        withIam({
+          type: 'mysql',
+          replication: {
+            master: { host: e.host, port: e.port, username: 'app' },
+            slaves: [
+              { host: e.host, port: e.port, username: 'app', ssl: { ca: 'a CA the pool would never get' } },
+            ],
+          },
+          iam,
+        }),
+      mentions: /`replication\.slaves\[0\]\.ssl` is set.*ignored.*put `ssl` at the top level/,
+    },
+    {
+      name: "the master's own ssl with mysql replication, beside a top-level ssl",
+      make: (e) =>
+        withIam({
+          type: 'mysql',
+          ssl: { ca: 'the CA every node gets' },
+          replication: {
+            master: { host: e.host, port: e.port, username: 'app', ssl: { ca: 'a CA never read' } },
+            slaves: [],
+          },
+          iam,
+        }),
+      mentions: /`replication\.master\.ssl` is set.*remove `replication\.master\.ssl`/,
+    },
+    // A Unix socket is named where it was written, per replica (core's own hint says `host` only).
+    {
+      name: 'a replica host that is a Unix socket path (mysql)',
+      make: (e) =>
+        withIam({
+          type: 'mysql',
+          replication: {
+            master: { host: e.host, port: e.port, username: 'app' },
+            slaves: [{ host: '/var/run/mysqld/mysqld.sock', username: 'app' }],
+          },
+          iam,
+        }),
+      mentions:
+        /`replication\.slaves\[0\]\.host` is a Unix socket.*set `replication\.slaves\[0\]\.host` to the RDS/,
+    },
+    {
+      name: 'a replica host that is a Unix socket directory (postgres)',
+      make: (e) =>
+        withIam({
+          type: 'postgres',
+          replication: {
+            master: { host: e.host, port: e.port, username: 'app' },
+            slaves: [{ host: '/var/run/postgresql', username: 'app' }],
+          },
+          iam,
+        }),
+      mentions:
+        /`replication\.slaves\[0\]\.host` is a Unix socket.*set `replication\.slaves\[0\]\.host` to the RDS/,
+    },
+    {
+      name: 'a replica url whose ?host= is a Unix socket directory (postgres)',
+      make: (e) =>
+        withIam({
+          type: 'postgres',
+          replication: {
+            master: { host: e.host, port: e.port, username: 'app' },
+            slaves: [{ url: `postgres://app@${e.host}/app?host=/var/run/postgresql` }],
+          },
+          iam,
+        }),
+      mentions: notDriverUrl(
+        /`replication\.slaves\[0\]\.url` names a Unix socket.*`replication\.slaves\[0\]\.url`/,
+      ),
+    },
+    {
+      name: 'a socketPath on a replica (mysql)',
+      make: (e) =>
+        withIam({
+          type: 'mysql',
+          replication: {
+            master: { host: e.host, port: e.port, username: 'app' },
+            slaves: [{ host: e.host, username: 'app', socketPath: '/var/run/mysqld/mysqld.sock' }],
+          },
+          iam,
+        }),
+      mentions: /`replication\.slaves\[0\]\.socketPath`.*set `replication\.slaves\[0\]\.host`/,
+    },
+    {
       // TypeORM's PostgresDriver reads each node's own `ssl` with replication: the top-level CA
       // would never reach a pool (the login would then fail with a raw certificate error).
       name: 'a top-level ssl with postgres replication',

@@ -37,12 +37,14 @@ for (const engine of engines) {
         const before = [primary.stats(), replica.stats()]
         const username = `rds_iam_app_repl_${randomBytes(4).toString('hex')}`
         const database = engine === 'mysql' ? 'test' : 'postgres'
+        // Each postgres node takes its own `ssl`; TypeORM's MySQL driver would ignore a node's
+        // (withIam refuses it), so mysql gets one top-level `ssl` below.
         const node = (emu: Emulator) => ({
           host: emu.host,
           port: emu.port,
           username,
           database,
-          ssl: { ca: emu.ca },
+          ...(engine === 'postgres' ? { ssl: { ca: emu.ca } } : {}),
         })
         const iam = { region: primary.region, credentials: key }
         const options =
@@ -121,6 +123,57 @@ for (const engine of engines) {
               hint: expect.stringMatching(
                 /move `ssl` into `replication\.master` and each entry of `replication\.slaves`/,
               ),
+            }),
+          )
+        })
+      }
+    }
+
+    if (engine === 'mysql') {
+      for (const alias of TYPEORM_ALIASES) {
+        const typeorm = loadTypeorm(alias)
+        test(`typeorm@${typeorm.version}: a node's own ssl never reaches its pool, so withIam refuses it`, async () => {
+          const username = `rds_iam_app_repl_${randomBytes(4).toString('hex')}`
+          const node = (emu: Emulator) => ({ host: emu.host, port: emu.port, username, database: 'test' })
+          const iam = { region: primary.region, credentials: key }
+          const injection = { typeormVersion: typeorm.version }
+          const replication = {
+            master: { ...node(primary), ssl: { ca: primary.ca } },
+            slaves: [{ ...node(replica), ssl: { ca: replica.ca } }],
+          }
+          // Control: the options withIam would build for nodes without `ssl`, with each node's
+          // `ssl` (its emulator's CA) added afterwards. This TypeORM gives every pool the top-level
+          // `ssl` only, so the pools verify against the RDS bundle, the emulators' CA never
+          // arrives and the login fails with a raw certificate error inside initialize(), untyped.
+          const applied = withIam(
+            {
+              type: 'mysql',
+              replication: { master: node(primary), slaves: [node(replica)] },
+              driver: typeorm.mysql2,
+              iam,
+            },
+            injection,
+          )
+          const control = new typeorm.DataSource({ ...applied, replication } as unknown as DataSourceOptions)
+          const error = await control.initialize().then(
+            () => control.destroy(),
+            (err: unknown) => err,
+          )
+          expect(error).toBeInstanceOf(Error)
+          expect(error).not.toBeInstanceOf(RdsIamError)
+          // mysql2 wraps the TLS failure in its own code, with Node's message.
+          expect(error).toMatchObject({
+            code: 'HANDSHAKE_SSL_ERROR',
+            message: expect.stringMatching(/self-signed certificate/),
+          })
+          // The fix: the same options are refused when they are written, naming where `ssl` goes.
+          expect(() =>
+            withIam({ type: 'mysql', replication, driver: typeorm.mysql2, iam }, injection),
+          ).toThrow(
+            expect.objectContaining({
+              code: 'RDS_IAM_INVALID_OPTIONS',
+              message: expect.stringMatching(/`replication\.master\.ssl` is set/),
+              hint: expect.stringMatching(/put `ssl` at the top level/),
             }),
           )
         })
