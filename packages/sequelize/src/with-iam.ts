@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { type IamOption, normalizeIamOptions, RdsIamError } from '@rds-iam/core'
 import type { Options } from 'sequelize'
 import { checkDialect, checkNoPassword, checkNotNative, endpointConfigs } from './config-checks.js'
@@ -107,15 +108,57 @@ function parseUrl(url: string, options: IamSequelizeOptions | undefined): Record
   if (parsed.username) out.username = decodeURIComponent(parsed.username)
   if (parsed.pathname.length > 1) out.database = decodeURIComponent(parsed.pathname.slice(1))
   const query: Record<string, unknown> = {}
+  const files: Partial<Record<CertificateParam, string>> = {}
+  let sslmode: unknown
   for (const [key, value] of parsed.searchParams) {
     if (key === 'sslmode' || key === 'ssl') {
-      query.ssl = value === 'false' || value === '0' ? false : value === 'true' ? true : value
-    } else query[key] = value
+      sslmode = value === 'false' || value === '0' ? false : value === 'true' ? true : value
+    } else if (isCertificateParam(key)) files[key] = value
+    else query[key] = value
   }
+  const given = options?.dialectOptions as Record<string, unknown> | undefined
+  // An explicit `dialectOptions.ssl` wins over everything TLS in the URL, files included (they are
+  // then not read). Otherwise certificate files become the user's own TLS material, read the way
+  // pg-connection-string reads them for Sequelize's own URL handling (sslrootcert → `ca`), and
+  // verification stays on: any sslmode but disable/no-verify verifies chain and host name.
+  if (
+    given?.ssl === undefined &&
+    Object.keys(files).length > 0 &&
+    sslmode !== false &&
+    sslmode !== 'disable'
+  ) {
+    const material: Record<string, unknown> = {}
+    for (const [param, path] of Object.entries(files) as [CertificateParam, string][]) {
+      material[CERTIFICATE_PARAMS[param]] = readCertificateFile(param, path)
+    }
+    // no-verify is kept as `rejectUnauthorized: false`, so core refuses it as insecure.
+    query.ssl = sslmode === 'no-verify' ? { ...material, rejectUnauthorized: false } : material
+  } else if (sslmode !== undefined) query.ssl = sslmode
   if (Object.keys(query).length > 0) {
-    const given = options?.dialectOptions as Record<string, unknown> | undefined
     // As in Sequelize, the URL's query joins dialectOptions; an explicit `ssl` object wins.
     out.dialectOptions = { ...query, ...given }
   }
   return out
+}
+
+/** libpq's certificate-file parameters and the TLS option each one's file becomes. */
+const CERTIFICATE_PARAMS = { sslrootcert: 'ca', sslcert: 'cert', sslkey: 'key' } as const
+type CertificateParam = keyof typeof CERTIFICATE_PARAMS
+
+function isCertificateParam(key: string): key is CertificateParam {
+  return Object.hasOwn(CERTIFICATE_PARAMS, key)
+}
+
+/** A certificate file named in the URL; unreadable is a config error, raised before any traffic. */
+function readCertificateFile(param: CertificateParam, path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (cause) {
+    throw new RdsIamError(
+      'RDS_IAM_INVALID_OPTIONS',
+      `the connection URL's ${param} file ${JSON.stringify(path)} could not be read`,
+      `fix the path in ${param}= (relative paths are resolved from the working directory), or drop it and pass dialectOptions.ssl: { ${CERTIFICATE_PARAMS[param]}: … } instead`,
+      { cause },
+    )
+  }
 }
