@@ -11,7 +11,9 @@ import type { DataSource } from 'typeorm'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 
 // docs/recipes.md's NestJS recipes as written, without decorator syntax (`Module({...})(Class)` is
-// what `@Module({...})` compiles to): Nest builds the DataSource / Sequelize instance itself.
+// what `@Module({...})` compiles to): Nest builds the DataSource / Sequelize instance itself. The
+// root tsconfig includes this file, so `tsc -p tsconfig.json` checks that the recipes' options
+// (Nest's own keys such as `autoLoadModels`, sequelize-typescript's `models`) type-check too.
 let emu: Awaited<ReturnType<typeof startEmulator>>
 beforeAll(async () => {
   emu = await startEmulator({ engine: 'postgres' })
@@ -69,6 +71,7 @@ test('NestJS SequelizeModule.forRoot with withIam(…) from @rds-iam/sequelize: 
           logging: false,
           iam: iam(),
           autoLoadModels: true,
+          models: [],
           retryAttempts: 1,
         }),
       ),

@@ -7,7 +7,9 @@ import { createBeforeConnectHook, rememberRegistry } from './iam-hooks.js'
 import type { EndpointConfig } from './internal-types.js'
 
 /**
- * Sequelize options with `iam` added. Everything else is Sequelize's own, passed through.
+ * Sequelize options with `iam` added. Everything else is Sequelize's own, passed through. `T` is
+ * the options type of a framework built on Sequelize (NestJS `SequelizeModuleOptions`,
+ * sequelize-typescript `SequelizeOptions`), so its own keys are part of the type too.
  *
  * @example
  * ```ts
@@ -16,7 +18,7 @@ import type { EndpointConfig } from './internal-types.js'
  * const sequelize = new Sequelize(withIam(options))
  * ```
  */
-export type IamSequelizeOptions = Options & {
+export type IamSequelizeOptions<T extends Partial<Options> = Options> = T & {
   /** `true` for defaults, or IAM options. Omitted in `withIam` means `true`. */
   iam?: IamOption
 }
@@ -29,6 +31,11 @@ export type IamSequelizeOptions = Options & {
  * may come first, as with `new Sequelize(url, options)`. Bad settings throw before any network
  * traffic.
  *
+ * Generic, so a framework's options type passes through whole: the result has the keys given,
+ * minus `iam`, and fits wherever the input's type fits (e.g. NestJS `SequelizeModule.forRoot`).
+ * The constraint keeps a mistake in `iam` or a wrongly typed Sequelize option a type error; only
+ * unknown top-level keys pass, as a framework's own keys must.
+ *
  * @example
  * ```ts
  * import { Sequelize } from 'sequelize'
@@ -38,8 +45,11 @@ export type IamSequelizeOptions = Options & {
  * )
  * ```
  */
-export function withIam(options: IamSequelizeOptions): Options
-export function withIam(url: string, options?: IamSequelizeOptions): Options
+export function withIam<T extends IamSequelizeOptions<Partial<Options>>>(options: T): Omit<T, 'iam'>
+export function withIam<T extends IamSequelizeOptions<Partial<Options>> = IamSequelizeOptions>(
+  url: string,
+  options?: T,
+): Omit<T, 'iam'> & Options
 export function withIam(first: IamSequelizeOptions | string, second?: IamSequelizeOptions): Options {
   const input = typeof first === 'string' ? { ...second, ...parseUrl(first, second) } : first
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
