@@ -29,6 +29,14 @@ export interface Endpoint {
 }
 
 const DEFAULT_PORTS: Record<IamDialect, number> = { postgres: 5432, mysql: 3306 }
+
+/** The fix for a missing user of an instance given to addIamHooks. */
+export const ADD_HOOKS_USER_HINT =
+  'set `username` to the IAM database user: in the options (`username`), in the URL (postgres://app_user@host/db) or as the second argument of new Sequelize(database, username, password, options)'
+
+/** The fix for a missing user in options given to withIam, which cannot see the four-argument form's user. */
+export const WITH_IAM_USER_HINT =
+  'set `username` (the IAM database user) in the options given to withIam, or in its URL (postgres://app_user@host/db). With new Sequelize(database, username, password, options) the user is not in those options: there use addIamHooks(new Sequelize(database, username, null, options), iam) instead of withIam'
 // Keys that carry TLS material of the user's own: with any of them the user chose their trust.
 const TLS_MATERIAL = ['ca', 'cert', 'key', 'pfx', 'secureContext'] as const
 
@@ -43,9 +51,14 @@ export class EndpointRegistry {
   // carries one endpoint's options is re-prepared from the user's, never from another endpoint's.
   readonly #sources = new WeakMap<object, Record<string, unknown> | undefined>()
 
+  /**
+   * @param missingUserHint The fix named when an endpoint has no `username`: it depends on the
+   *   entry point (withIam cannot see the user of `new Sequelize(db, user, pass, options)`).
+   */
   constructor(
     readonly dialect: IamDialect,
     readonly iam: IamOptions,
+    readonly missingUserHint: string = ADD_HOOKS_USER_HINT,
   ) {}
 
   /** The first endpoint registered: the writer (or the only host). */
@@ -67,6 +80,11 @@ export class EndpointRegistry {
     const key = `${String(config.host ?? '').toLowerCase()}:${String(port)}:${String(config.username ?? '')}`
     const known = this.#endpoints.get(key)
     if (known) return known
+    // Checked here, not left to core: core's hint names `user` (the pg/mysql2 option), while
+    // Sequelize calls it `username`.
+    if (typeof config.username !== 'string' || config.username === '') {
+      throw invalid('no `username`: the IAM token is signed for a database user', this.missingUserHint)
+    }
     const auth = createConnectionAuth(
       { host: config.host, port, user: config.username, iam: this.iam },
       {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { type IamOption, normalizeIamOptions, RdsIamError } from '@rds-iam/core'
 import type { Options } from 'sequelize'
 import { checkDialect, checkNoPassword, checkNotNative, endpointConfigs } from './config-checks.js'
-import { EndpointRegistry, invalid } from './endpoint-registry.js'
+import { EndpointRegistry, invalid, WITH_IAM_USER_HINT } from './endpoint-registry.js'
 import { createBeforeConnectHook, rememberRegistry } from './iam-hooks.js'
 import type { EndpointConfig } from './internal-types.js'
 
@@ -71,7 +71,7 @@ export function withIam(first: IamSequelizeOptions | string, second?: IamSequeli
   }
   checkNoPassword(top, 'the Sequelize options')
 
-  const registry = new EndpointRegistry(dialect, iam)
+  const registry = new EndpointRegistry(dialect, iam, WITH_IAM_USER_HINT)
   // Every endpoint known now is checked now (host, port, user, TLS), so mistakes surface at
   // `new Sequelize(...)`, not at the first query.
   for (const { config, where } of endpointConfigs(top, rest.replication)) {

@@ -131,6 +131,38 @@ const cases: BadConfigCase[] = [
     mentions: /port/,
   },
   {
+    // Sequelize's option is `username`; core's own hint says `user` (pg/mysql2's name).
+    name: 'withIam without username names `username`, and addIamHooks for the four-argument form',
+    make: (e) => {
+      const { username: _u, ...options } = base('postgres', e)
+      return open(withIam(options))
+    },
+    mentions: /`username`[\s\S]*new Sequelize\(database, username, password, options\)[\s\S]*addIamHooks/,
+  },
+  {
+    // The common four-argument form: the user is outside the options withIam sees, so it is refused there.
+    name: 'new Sequelize(db, user, null, withIam({...})) is refused at withIam, pointing at addIamHooks',
+    make: (e) => {
+      const { username: _u, ...options } = base('mysql', e)
+      return new Sequelize('app', 'app', null as never, withIam(options))
+    },
+    mentions: /addIamHooks\(new Sequelize\(database, username, null, options\)/,
+  },
+  {
+    name: 'addIamHooks on an instance without username names `username`',
+    make: (e) => {
+      const { iam: _iam, username: _u, ...options } = base('postgres', e)
+      return addIamHooks(new Sequelize(options as never), iam)
+    },
+    mentions: /set `username`/,
+  },
+  {
+    // Unlike `port`, iam options are core's, checked alike for every adapter (see the README).
+    name: 'iam.signingPort as a string is refused, naming iam.signingPort',
+    make: (e) => open(withIam({ ...base('postgres', e), iam: { ...iam, signingPort: '5432' as never } })),
+    mentions: /iam\.signingPort/,
+  },
+  {
     name: 'addIamHooks twice on one instance',
     make: (e) => {
       const { iam: _iam, ...options } = base('postgres', e)

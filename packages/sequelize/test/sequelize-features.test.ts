@@ -156,6 +156,28 @@ for (const { dialect, engine } of DIALECTS.filter((d) => selected.has(d.engine))
         }
       })
 
+      test('the four-argument form new Sequelize(database, username, null, options) takes addIamHooks', async () => {
+        // withIam cannot see the user of this form (it is outside the options), so the README and
+        // withIam's missing-username hint send this form to addIamHooks.
+        const s = settingsFor(emu, engine)
+        type FourArguments = new (db: string, user: string, pass: null, o: object) => SequelizeInstance
+        const sequelize = new (Sequelize as unknown as FourArguments)(s.database, s.user, null, {
+          dialect,
+          host: s.host,
+          port: s.port,
+          dialectOptions: { ssl: s.ssl },
+          logging: false,
+        })
+        addIamHooks(sequelize, s.iam)
+        try {
+          await sequelize.authenticate()
+          expect(getTokenProvider(sequelize)?.target?.username).toBe(s.user)
+          expect(getTokenProvider(sequelize)?.stats().signed).toBe(1)
+        } finally {
+          await sequelize.close()
+        }
+      })
+
       test('withIam(url, options) reads the URL the way Sequelize does', async () => {
         const s = settingsFor(emu, engine)
         const sequelize = new Sequelize(
