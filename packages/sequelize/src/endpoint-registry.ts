@@ -70,6 +70,12 @@ export class EndpointRegistry {
     return [...this.#endpoints.values()]
   }
 
+  /** For `dialectOptions` this registry prepared: the user's own they were made from (for removeIamHooks). */
+  sourceOf(prepared: unknown): { options: Record<string, unknown> | undefined } | undefined {
+    if (!prepared || typeof prepared !== 'object' || !this.#sources.has(prepared)) return undefined
+    return { options: this.#sources.get(prepared) }
+  }
+
   /**
    * The endpoint for a connection config, built on first sight (so a config changed by the user's
    * own `beforeConnect` hook still gets a token for the host it now names). Bad values throw

@@ -16,7 +16,8 @@ import { SUPPORTED_SEQUELIZE_VERSIONS } from './supported-versions.js'
  *
  * @example
  * ```ts
- * sequelize.removeHook('beforeConnect', IAM_HOOK_NAME) // new connections no longer get tokens
+ * addIamHooks(sequelize, true) // adds a beforeConnect hook named IAM_HOOK_NAME ('rdsIam')
+ * removeIamHooks(sequelize) // takes IAM off; removeHook('beforeConnect', IAM_HOOK_NAME) alone would leave the retry wrapper signing
  * ```
  */
 export const IAM_HOOK_NAME = 'rdsIam'
@@ -25,6 +26,10 @@ type BeforeConnectHook = (this: unknown, config: EndpointConfig) => Promise<void
 
 const registries = new WeakMap<object, EndpointRegistry>()
 const retried = new WeakSet<object>()
+// What removeIamHooks puts back: each manager's own `connect` property before the retry wrapper
+// (undefined: it was the prototype's), and the last token each config was given.
+const unwrappedConnect = new WeakMap<object, PropertyDescriptor | undefined>()
+const givenTokens = new WeakMap<object, string>()
 
 /**
  * The `beforeConnect` hook: Sequelize runs it before every new physical connection (pool and
@@ -56,6 +61,7 @@ export function createBeforeConnectHook(registry: EndpointRegistry): BeforeConne
  * writer winning is harmless. Non-enumerable, so logging the Sequelize instance never prints it.
  */
 function setPassword(config: EndpointConfig, token: string): void {
+  givenTokens.set(config, token)
   Object.defineProperty(config, 'password', {
     value: token,
     enumerable: false,
@@ -76,6 +82,7 @@ export function installConnectRetry(manager: ConnectionManagerLike, registry: En
   if (retried.has(manager)) return
   retried.add(manager)
   boundCreatesToWaiters(manager.pool)
+  unwrappedConnect.set(manager, Object.getOwnPropertyDescriptor(manager, 'connect'))
   const original = manager.connect
   Object.defineProperty(manager, 'connect', {
     configurable: true,
@@ -154,6 +161,70 @@ export function addIamHooks<S extends object>(sequelize: S, iam: IamOption = tru
   const hook = createBeforeConnectHook(registry)
   instance.addHook('beforeConnect', IAM_HOOK_NAME, hook)
   installConnectRetry(manager, registry)
+  return sequelize
+}
+
+/**
+ * Takes IAM off a Sequelize instance (from `withIam` options or `addIamHooks`): removes the IAM
+ * `beforeConnect` hook (your own hooks stay), the retry wrapper around the connection manager's
+ * `connect`, and the last token from the connection configs (their password is `null` again,
+ * their `dialectOptions` yours again). New connections then log in as plain Sequelize would;
+ * connections already open stay open, and one being opened at that moment finishes as it began.
+ * `addIamHooks` can be called again afterwards. Nothing to remove is not an error. Returns the
+ * instance.
+ *
+ * @example
+ * ```ts
+ * removeIamHooks(sequelize) // new connections no longer get tokens, and none is left behind
+ * ```
+ */
+export function removeIamHooks<S extends object>(sequelize: S): S {
+  const instance = sequelize as unknown as Partial<SequelizeLike>
+  const manager = instance?.connectionManager
+  if (!instance?.options || !manager?.config) {
+    throw invalid('removeIamHooks needs a Sequelize instance', 'pass the object made by `new Sequelize(...)`')
+  }
+  const registry = findRegistry(instance)
+  const hooks = instance.options.hooks
+  const list = hooks?.beforeConnect
+  if (hooks && Array.isArray(list)) {
+    // Sequelize keeps hooks as bare functions (from the `hooks` option, as withIam adds it) or
+    // `{ name, fn }` (addHook with a name, as addIamHooks adds it); removeHook handles only one
+    // form per call, so the list is filtered here: every IAM hook goes, nothing else.
+    hooks.beforeConnect = list.filter((entry) => {
+      const fn = typeof entry === 'function' ? entry : (entry as { fn?: unknown } | null)?.fn
+      return !(typeof fn === 'function' && registries.has(fn))
+    })
+  }
+  if (retried.has(manager)) {
+    const own = unwrappedConnect.get(manager)
+    if (own) Object.defineProperty(manager, 'connect', own)
+    else delete (manager as Partial<ConnectionManagerLike>).connect
+    unwrappedConnect.delete(manager)
+    retried.delete(manager)
+  }
+  const { replication } = manager.config
+  const reads = replication ? replication.read : undefined
+  const configs = [
+    manager.config,
+    ...(replication ? [replication.write] : []),
+    ...(Array.isArray(reads) ? reads : reads ? [reads] : []),
+  ]
+  for (const config of configs) {
+    if (!config) continue
+    // Only a password this adapter set is cleared: one the user set since then is theirs.
+    if (givenTokens.has(config) && config.password === givenTokens.get(config)) {
+      Object.defineProperty(config, 'password', {
+        value: null,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    }
+    givenTokens.delete(config)
+    const source = registry?.sourceOf(config.dialectOptions)
+    if (source) config.dialectOptions = source.options
+  }
   return sequelize
 }
 

@@ -1,7 +1,7 @@
 export type { IamOption, IamOptions, TokenProvider } from '@rds-iam/core'
 export { isRdsIamError, RdsIamError } from '@rds-iam/core'
 export type { IamDialect } from './endpoint-registry.js'
-export { addIamHooks, getTokenProvider, IAM_HOOK_NAME } from './iam-hooks.js'
+export { addIamHooks, getTokenProvider, IAM_HOOK_NAME, removeIamHooks } from './iam-hooks.js'
 export { SUPPORTED_DIALECTS, SUPPORTED_SEQUELIZE_VERSIONS } from './supported-versions.js'
 export type { IamSequelizeOptions } from './with-iam.js'
 export { withIam } from './with-iam.js'
