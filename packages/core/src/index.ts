@@ -26,7 +26,7 @@ export type { RdsEndpointKind, RdsHostnameInfo } from './rds-hostname.js'
 export { parseRdsHostname } from './rds-hostname.js'
 export { isRdsIamError, RdsIamError, unsupportedDriver } from './rds-iam-error.js'
 export type { TlsTarget } from './rds-tls.js'
-export { rdsTls, resolveTls } from './rds-tls.js'
+export { nodeDefaultCa, rdsTls, resolveTls } from './rds-tls.js'
 export type {
   DatabaseEngine,
   TokenProvider,

