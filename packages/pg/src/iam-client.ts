@@ -6,6 +6,7 @@ import {
   withAuthRetry,
 } from '@rds-iam/core'
 import type { ClientConfig, Client as PgClient } from 'pg'
+import { explainConnectError } from './connect-errors.js'
 import type { PgInjection } from './iam-pool.js'
 import type { PgModuleLike } from './internal-types.js'
 import { lazyPgClass } from './lazy-class.js'
@@ -23,6 +24,11 @@ type Internals = {
     on(e: string, f: () => void): void
     stream?: { destroy(): void }
   }
+}
+/** pg.Client state read here (stable across pg 8.x). */
+type ClientInternals = {
+  _ending?: boolean
+  _errorAllQueries?: (err: unknown) => void
 }
 const clientClasses = new WeakMap<PgModuleLike, ClientClass>()
 // EventEmitter state stays (the user's listeners), and queries queued before connect() stay queued.
@@ -66,18 +72,26 @@ export function createClientClass(pg: PgModuleLike): ClientClass {
     override connect(callback: ((err: Error) => void) | ((err: null, c: PgClient) => void)): void
     override connect(callback?: (...args: never[]) => void): Promise<PgClient> | undefined {
       const { provider, iam, config, auth } = state.get(this)!
+      const self = this as unknown as ClientInternals
       const run = withAuthRetry(
         async (attempt, isLastAttempt) => {
-          if (attempt > 1) resetForReconnect(this as PgClient, Base, config)
+          // end() during the backoff: the reset below would clear pg's _ending flag.
+          if (attempt > 1) {
+            if (self._ending) throw endedWhileConnecting(self)
+            resetForReconnect(this as PgClient, Base, config)
+          }
           // The token first, the socket second: a broken credential source fails here with
           // RDS_IAM_CREDENTIALS instead of holding a half-open login until a server timeout.
           try {
             await auth.prepare()
           } catch (err) {
             // pg fails queries queued before connect() when its connection fails; do the same.
-            ;(this as unknown as { _errorAllQueries?: (e: unknown) => void })._errorAllQueries?.(err)
+            self._errorAllQueries?.(err)
             throw err
           }
+          // end() while the token was prepared found no socket, so pg resolved it at once; opening
+          // one now would log in a session nobody will close (it keeps the process alive).
+          if (self._ending) throw endedWhileConnecting(self)
           try {
             await super.connect()
           } catch (err) {
@@ -90,7 +104,9 @@ export function createClientClass(pg: PgModuleLike): ClientClass {
         },
         provider,
         iam.retry,
-      )
+      ).catch((err: unknown) => {
+        throw explainConnectError(err, auth)
+      })
       if (typeof callback !== 'function') return run
       run.then(
         () => process.nextTick(callback as (err: null, c: PgClient) => void, null, this as PgClient),
@@ -115,6 +131,16 @@ function resetForReconnect(client: PgClient, Base: new (config: object) => PgCli
   for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(fresh))) {
     if (!KEEP_ON_RESET.has(key)) Object.defineProperty(client, key, descriptor)
   }
+}
+
+/**
+ * What pg itself reports for a connection ended by `client.end()` (a plain `Error('Connection
+ * terminated')`, also given to queries still queued), so code written for pg handles it as usual.
+ */
+function endedWhileConnecting(client: ClientInternals): Error {
+  const err = new Error('Connection terminated')
+  client._errorAllQueries?.(err)
+  return err
 }
 
 function detachConnection(client: PgClient): void {

@@ -1,5 +1,6 @@
 import { type ConnectionAuth, type IamOptions, type TokenProvider, withAuthRetry } from '@rds-iam/core'
 import type { Pool as PgPool, PoolClient, PoolConfig } from 'pg'
+import { explainConnectError } from './connect-errors.js'
 import type { PgModuleLike } from './internal-types.js'
 import { lazyPgClass } from './lazy-class.js'
 import { assertJsClient, loadPg } from './pg-module.js'
@@ -40,10 +41,7 @@ export function createPoolClass(pg: PgModuleLike): PoolClass {
   if (existing) return existing
   assertJsClient(pg.Client)
   const Base = pg.Pool as unknown as new (config: object) => PgPool
-  const state = new WeakMap<
-    object,
-    { provider: TokenProvider; iam: IamOptions; auth: ConnectionAuth; preparing: number }
-  >()
+  const state = new WeakMap<object, PoolState>()
 
   class IamPool extends Base {
     constructor(config: IamPoolConfig) {
@@ -51,8 +49,24 @@ export function createPoolClass(pg: PgModuleLike): PoolClass {
         assertJsClient(config.Client)
       const prepared = prepareIamConfig(config, false)
       super(prepared.config)
-      state.set(this, { provider: prepared.provider, iam: prepared.iam, auth: prepared.auth, preparing: 0 })
+      const own: PoolState = {
+        provider: prepared.provider,
+        iam: prepared.iam,
+        auth: prepared.auth,
+        preparing: 0,
+        waiting: [],
+        warming: false,
+        warmPausedUntil: 0,
+      }
+      state.set(this, own)
       rememberProvider(this, prepared.provider)
+      // A released client may serve a caller parked behind in-flight preparations, and a removed
+      // one frees a slot; pg-pool finishes its bookkeeping first, hence the next tick.
+      const nudge = (): void => {
+        if (own.waiting.length > 0) process.nextTick(wakeWaiting, own)
+      }
+      this.on('release', nudge)
+      this.on('remove', nudge)
     }
 
     // pg-pool's query() acquires through this.connect(cb), so one override covers both.
@@ -60,18 +74,16 @@ export function createPoolClass(pg: PgModuleLike): PoolClass {
     override connect(callback: ConnectCallback): void
     override connect(callback?: ConnectCallback): Promise<PoolClient> | undefined {
       const own = state.get(this)!
-      const { provider, iam } = own
+      const { provider, iam, auth } = own
       // A failed new connection is discarded by pg-pool, so each attempt opens a new Client.
-      // The token is settled before pg-pool may open a socket: a hung or broken credential
-      // source fails the caller with RDS_IAM_CREDENTIALS, and no server holds a half-open login.
+      // Only an attempt that makes pg-pool open a socket waits for the token (see acquireOnce).
       const acquire = withAuthRetry(
-        async () => {
-          await prepareConnection(this as unknown as PoolInternals, own)
-          return super.connect()
-        },
+        () => acquireOnce(this as unknown as PoolInternals, own, () => super.connect()),
         provider,
         iam.retry,
-      )
+      ).catch((err: unknown) => {
+        throw explainConnectError(err, auth)
+      })
       if (typeof callback !== 'function') return acquire
       acquire.then(
         (client) =>
@@ -114,6 +126,24 @@ export const Pool: PoolClass = lazyPgClass('Pool', createPoolClass)
 
 function noop(): void {}
 
+interface PoolState {
+  provider: TokenProvider
+  iam: IamOptions
+  auth: ConnectionAuth
+  /** Callers preparing a connection pg-pool will open once they are done: slots already spoken for. */
+  preparing: number
+  /** Callers that found every free slot spoken for by a preparation; re-planned when one settles. */
+  waiting: (() => void)[]
+  /** A background read of the token (see warmToken) is running. */
+  warming: boolean
+  /** After a failed background read, none until then (performance.now() ms). */
+  warmPausedUntil: number
+}
+
+// Like core's pause after a failed background refresh: a broken credential source is not asked
+// again by every query a warm pool serves.
+const WARM_PAUSE_MS = 5_000
+
 /** pg-pool's own bookkeeping (stable across pg 8.x); read only to predict whether connect() opens a socket. */
 interface PoolInternals {
   ending?: boolean
@@ -123,36 +153,93 @@ interface PoolInternals {
 }
 
 /**
- * Before `super.connect()`: a caller that will make pg-pool open a new connection takes a
- * limiter permit and warms the token (`auth.prepare()`); a caller that will get an idle client
- * or wait for one only warms the token (a cache hit in steady state), so 200 callers on a pool
- * of 10 spend 10 permits, not 200.
+ * What pg-pool's connect() would do if called now, counting slots taken by callers still
+ * preparing: `acquire` (an idle client, a full pool's wait queue, or an ending pool's refusal:
+ * no socket), `open` (a new connection), `wait` (only slots spoken for are left).
  */
-async function prepareConnection(
-  pool: PoolInternals,
-  own: { provider: TokenProvider; auth: ConnectionAuth; preparing: number },
-): Promise<void> {
-  // An ending pool refuses the caller itself; no permit or signing for that.
-  if (pool.ending) return
+function plan(pool: PoolInternals, own: PoolState): 'acquire' | 'open' | 'wait' {
+  if (pool.ending) return 'acquire'
   const idle = pool._idle
   const clients = pool._clients
   const max = pool.options?.max
-  const opens =
-    Array.isArray(idle) &&
-    Array.isArray(clients) &&
-    typeof max === 'number' &&
-    idle.length === 0 &&
-    clients.length + own.preparing < max
-  if (!opens) {
-    await own.provider.getToken()
-    return
-  }
-  own.preparing++
-  try {
-    await own.auth.prepare()
-  } finally {
-    own.preparing--
-  }
+  // Internals this version does not know: prepare, so a socket never opens without a token.
+  if (!Array.isArray(idle) || !Array.isArray(clients) || typeof max !== 'number') return 'open'
+  if (idle.length > 0 || clients.length >= max) return 'acquire'
+  return clients.length + own.preparing < max ? 'open' : 'wait'
+}
+
+/**
+ * One acquisition. Only a caller for whom pg-pool will open a connection waits for the limiter
+ * permit and the token (`auth.prepare()`), so a hung or broken credential source fails it with
+ * RDS_IAM_CREDENTIALS before any socket opens. A caller that gets an idle client, or queues in a
+ * full pool for a release, goes to pg-pool at once and never waits on signing: a warm pool keeps
+ * serving while the credential source is down. 200 callers on a pool of 10 spend 10 permits.
+ */
+function acquireOnce(
+  pool: PoolInternals,
+  own: PoolState,
+  connect: () => Promise<PoolClient>,
+): Promise<PoolClient> {
+  return new Promise((resolve, reject) => {
+    // Also called from a settled preparation or a wake-up, outside this executor: a synchronous
+    // throw must still reach the caller (and not stop the other wake-ups).
+    const handOver = (): void => {
+      try {
+        connect().then(resolve, reject)
+      } catch (err) {
+        reject(err)
+      }
+    }
+    const attempt = (): void => {
+      const next = plan(pool, own)
+      if (next === 'wait') {
+        own.waiting.push(attempt)
+        return
+      }
+      if (next === 'acquire') {
+        warmToken(own)
+        handOver()
+        return
+      }
+      own.preparing++
+      own.auth.prepare().then(
+        () => {
+          // Released and connected in one step, so no one re-planning in between sees the slot free.
+          own.preparing--
+          handOver()
+          wakeWaiting(own)
+        },
+        (err: unknown) => {
+          own.preparing--
+          reject(err)
+          wakeWaiting(own)
+        },
+      )
+    }
+    attempt()
+  })
+}
+
+/**
+ * Reads the token without anyone waiting for it: the read is what lets the provider refresh an
+ * aging token ahead of expiry (single-flight), so the pool's next new connection finds it warm.
+ */
+function warmToken(own: PoolState): void {
+  if (own.warming || performance.now() < own.warmPausedUntil) return
+  own.warming = true
+  own.provider.getToken().then(
+    () => {
+      own.warming = false
+    },
+    () => {
+      own.warming = false
+      own.warmPausedUntil = performance.now() + WARM_PAUSE_MS
+    },
+  )
+}
+
+function wakeWaiting(own: PoolState): void {
+  for (const attempt of own.waiting.splice(0)) attempt()
 }
 
 /** The type of a pool made by {@link Pool} / {@link createPool}: a `pg.Pool`. */

@@ -148,6 +148,9 @@ export function prepareIamConfig(
     urlSsl = parsed.ssl
   }
 
+  assertNoPortInHost(merged.host, 'host')
+  if (merged.host === undefined) assertNoPortInHost(process.env.PGHOST, 'PGHOST')
+
   const auth = createConnectionAuth(
     {
       host: merged.host ?? process.env.PGHOST,
@@ -178,6 +181,27 @@ export function prepareIamConfig(
   rememberProvider(config, provider)
   rememberProvider(password, provider)
   return { config, provider, iam, auth }
+}
+
+/**
+ * `host: 'db.example.com:5432'` is looked up as a host name with a colon in it, so pg fails with
+ * an untyped ENOTFOUND and the token would be signed for a name no server has. pg has no
+ * host:port syntax, so one colon (or `[v6]:port`) is a port in the wrong field. Two colons or
+ * more without brackets is an IPv6 address and passes; a Unix socket path is core's to refuse.
+ */
+function assertNoPortInHost(host: unknown, field: 'host' | 'PGHOST'): void {
+  if (typeof host !== 'string' || host.startsWith('/')) return
+  const match = /^\[([^\]]*)\]:([^:]*)$/.exec(host) ?? /^([^:]*):([^:]*)$/.exec(host)
+  if (!match) return
+  const [, name = '', after = ''] = match
+  const portField = field === 'host' ? '`port`' : 'PGPORT'
+  const port = /^\d+$/.test(after) ? after : undefined
+  throw invalid(
+    port
+      ? `${field} ${JSON.stringify(host)} includes a port; pg takes the port only from ${portField}`
+      : `${field} ${JSON.stringify(host)} is not a host name or IP address (it contains ":")`,
+    `set ${field} to the endpoint name alone (${JSON.stringify(name)}) and ${portField} to ${port ?? 'the port'}, or use a connectionString like postgres://user@${name}:${port ?? '5432'}/db`,
+  )
 }
 
 function invalid(message: string, hint: string): RdsIamError {

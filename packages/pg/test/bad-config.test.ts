@@ -26,6 +26,39 @@ runBadConfigCases(
       mentions: /port/,
     },
     { name: 'a port out of range', make: (s) => new Client({ ...base(s), port: 70000 }), mentions: /port/ },
+    // Review finding: these were accepted and ended in an untyped ENOTFOUND.
+    {
+      name: 'a port inside host',
+      make: (s) => new Pool({ ...base(s), host: `db.abc123.us-east-1.rds.amazonaws.com:${s.port}` }),
+      mentions: /`port`/,
+    },
+    {
+      name: 'a port inside host and port set too',
+      make: (s) => new Client({ ...base(s), host: `${s.host}:${s.port}` }),
+      mentions: /`port`/,
+    },
+    {
+      name: 'a bracketed IPv6 address with a port in host',
+      make: (s) => withIam({ ...base(s), host: `[::1]:${s.port}` }),
+      mentions: /`port`/,
+    },
+    {
+      name: 'a port inside PGHOST',
+      make: (s) => {
+        process.env.PGHOST = `${s.host}:${s.port}`
+        return new Pool({ ...base(s), host: undefined })
+      },
+      mentions: /PGPORT/,
+    },
+    {
+      name: 'an sslrootcert file that does not exist',
+      make: (s) =>
+        new Pool({
+          connectionString: `postgres://app@${s.host}:${s.port}/db?sslrootcert=%2Fnonexistent%2Fca.pem`,
+          iam: { region: 'us-east-1' },
+        }),
+      mentions: /sslrootcert=\/nonexistent\/ca\.pem.*ENOENT/,
+    },
     {
       name: 'iam together with a password',
       make: (s) => new Pool({ ...base(s), password: 'secret' } as never),
@@ -73,6 +106,10 @@ runBadConfigCases(
   ],
   { clearEnv: ['PGHOST', 'PGPORT', 'PGUSER'] },
 )
+
+test('an IPv6 address as host is not mistaken for host:port', () => {
+  expect(withIam({ ...base({ host: '::1', port: 5999 }) }).host).toBe('::1')
+})
 
 test('a numeric port string is accepted as pg accepts it', () => {
   expect(

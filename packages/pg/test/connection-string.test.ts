@@ -71,6 +71,89 @@ describe('connectionString (pure)', () => {
     )
   })
 
+  // Review finding: these gave "connectionString could not be parsed … percent-encode", which
+  // names the wrong fix. The error must name the parameter and the file.
+  test('an sslrootcert file that does not exist is named, with the reason', () => {
+    const missing = join(tmpdir(), `rds-iam-missing-${process.pid}`, 'ca.pem')
+    let error: unknown
+    try {
+      withIam({
+        connectionString: `postgres://app@h.example:5432/db?sslrootcert=${encodeURIComponent(missing)}`,
+      })
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(RdsIamError)
+    const e = error as RdsIamError
+    expect(e.code).toBe('RDS_IAM_INVALID_OPTIONS')
+    expect(e.message).toContain(`sslrootcert=${missing}`)
+    expect(e.message).toContain('ENOENT')
+    expect(e.hint).toContain('sslrootcert=system')
+    expect(`${e.message} ${e.hint}`).not.toMatch(/percent-encode|could not be parsed/)
+    expect((e.cause as { code?: string }).code).toBe('ENOENT')
+  })
+
+  test('an sslcert / sslkey file that cannot be read is named too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rds-iam-pg-'))
+    try {
+      // A directory: it exists, but is no file to read.
+      expect(() =>
+        withIam({ connectionString: `postgres://app@h.example:5432/db?sslkey=${encodeURIComponent(dir)}` }),
+      ).toThrow(
+        expect.objectContaining({
+          code: 'RDS_IAM_INVALID_OPTIONS',
+          message: expect.stringContaining(`sslkey=${dir}`),
+        }),
+      )
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('with TLS turned off the certificate files are not read (libpq does not read them either)', () => {
+    const config = withIam({
+      connectionString: 'postgres://app@h.example:5432/db?sslmode=disable&sslrootcert=/nonexistent/ca.pem',
+      iam: { region: 'us-east-1', insecure: true },
+    })
+    expect(config.ssl).toBe(false)
+  })
+
+  test('sslrootcert=system: the trusted root CAs with full verification, not the RDS bundle', () => {
+    for (const query of ['sslrootcert=system', 'sslrootcert=system&sslmode=verify-full']) {
+      const config = withIam({
+        connectionString: `postgres://app@db.abc123.eu-west-1.rds.amazonaws.com:5432/db?${query}`,
+      })
+      const ssl = config.ssl as Record<string, unknown>
+      // No `ca`: Node verifies against the roots it trusts by default.
+      expect(ssl.ca).toBeUndefined()
+      expect(ssl.rejectUnauthorized).toBe(true)
+      expect(ssl.servername).toBe('db.abc123.eu-west-1.rds.amazonaws.com')
+      expect(typeof ssl.checkServerIdentity).toBe('function')
+    }
+  })
+
+  test.each([
+    'sslmode=require',
+    'sslmode=verify-ca',
+    'sslmode=prefer',
+    'sslmode=no-verify',
+    'sslmode=disable',
+    'ssl=false',
+  ])('sslrootcert=system with %s is refused, as libpq refuses it', (mode) => {
+    expect(() =>
+      withIam({
+        connectionString: `postgres://app@h.example:5432/db?sslrootcert=system&${mode}`,
+        iam: { region: 'us-east-1', insecure: true },
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'RDS_IAM_INVALID_OPTIONS',
+        message: expect.stringContaining(`sslrootcert=system with ${mode}`),
+        hint: expect.stringContaining('verify-full'),
+      }),
+    )
+  })
+
   test('the URL overrides host/port/user/database like pg does; the port becomes a number', () => {
     const config = withIam({
       connectionString: 'postgres://url_user@url-host.example:6543/url_db',
@@ -129,6 +212,26 @@ describe('connectionString against the emulator', () => {
     })
     try {
       expect((await pool.query('select 2 as two')).rows).toEqual([{ two: 2 }])
+    } finally {
+      await pool.end()
+    }
+  })
+
+  test("sslrootcert=system does not trust a private CA (the emulator's): the login is refused by TLS", async () => {
+    const pool = new Pool({
+      connectionString: url('sslrootcert=system'),
+      iam: { ...iam(), retry: { maxAttempts: 1 } },
+    })
+    pool.on('error', () => {})
+    const before = emu.stats()
+    try {
+      const error = await pool.query('select 1').then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      expect(error).toBeInstanceOf(Error)
+      expect(String((error as Error).message)).toMatch(/certificate/i)
+      expect(emu.stats().accepted).toBe(before.accepted)
     } finally {
       await pool.end()
     }

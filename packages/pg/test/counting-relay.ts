@@ -5,15 +5,19 @@ export interface CountingRelay {
   port: number
   /** Connections that reached the relay so far. */
   connections(): number
+  /** Every byte the clients sent through the relay so far, in arrival order. */
+  sent(): Buffer
   close(): Promise<void>
 }
 
 /**
  * Starts a {@link CountingRelay}. Tests put it between a driver and the emulator to prove that
- * a caller failed before any socket was opened (`connections()` stays 0).
+ * a caller failed before any socket was opened (`connections()` stays 0), or what reached the
+ * server (`sent()`).
  */
 export async function startCountingRelay(port: number, host = '127.0.0.1'): Promise<CountingRelay> {
   let connections = 0
+  const chunks: Buffer[] = []
   const open = new Set<Socket>()
   const server = createServer((client) => {
     connections += 1
@@ -27,6 +31,7 @@ export async function startCountingRelay(port: number, host = '127.0.0.1'): Prom
         upstream.destroy()
       })
     }
+    client.on('data', (chunk: Buffer) => chunks.push(chunk))
     client.pipe(upstream).pipe(client)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -34,6 +39,7 @@ export async function startCountingRelay(port: number, host = '127.0.0.1'): Prom
   return {
     port: relayPort,
     connections: () => connections,
+    sent: () => Buffer.concat(chunks),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of open) s.destroy()
