@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { RdsIamError } from '@rds-iam/core'
+import { nodeDefaultCa, RdsIamError } from '@rds-iam/core'
 import { parse } from 'pg-connection-string'
 
 /** What a connection string contributes, split so TLS and the password can be judged separately. */
@@ -103,14 +103,18 @@ export function parseConnectionString(connectionString: string): ParsedConnectio
 /**
  * Reads the files named by sslrootcert / sslcert / sslkey, as pg-connection-string would, but a
  * file that cannot be read is an error naming the parameter and the path. `sslrootcert=system`
- * (libpq's "the trusted system roots") sets no `ca`: Node then verifies against the roots it
+ * (libpq's "the trusted system roots") sets `ca` to core's `nodeDefaultCa()`: the roots Node
  * trusts by default (its bundled Mozilla store, plus the OS store with `--use-system-ca`, plus
  * `NODE_EXTRA_CA_CERTS`), with the host-name check rds-iam always adds.
  */
-function readCertificateFiles(files: Partial<Record<FileParam, string>>): Record<string, string> {
-  const material: Record<string, string> = {}
+function readCertificateFiles(files: Partial<Record<FileParam, string>>): Record<string, string | string[]> {
+  const material: Record<string, string | string[]> = {}
   for (const [param, path] of Object.entries(files) as [FileParam, string][]) {
-    if (param === 'sslrootcert' && path === 'system') continue
+    if (param === 'sslrootcert' && path === 'system') {
+      // Named explicitly: an ssl object without a `ca` gets the RDS bundle from core.
+      material.ca = nodeDefaultCa()
+      continue
+    }
     try {
       material[FILE_PARAMS[param]] = readFileSync(path, 'utf8')
     } catch (cause) {

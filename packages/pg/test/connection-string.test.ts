@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { rdsTls } from '@rds-iam/core'
+import { nodeDefaultCa, rdsTls } from '@rds-iam/core'
 import { type Emulator, startEmulator } from '@rds-iam/emulator'
 import { TEST_URLS } from '@rds-iam/testkit'
 import pg from 'pg'
@@ -124,8 +124,8 @@ describe('connectionString (pure)', () => {
         connectionString: `postgres://app@db.abc123.eu-west-1.rds.amazonaws.com:5432/db?${query}`,
       })
       const ssl = config.ssl as Record<string, unknown>
-      // No `ca`: Node verifies against the roots it trusts by default.
-      expect(ssl.ca).toBeUndefined()
+      // Node's default roots, named explicitly (an object without `ca` would get the RDS bundle).
+      expect(ssl.ca).toEqual(nodeDefaultCa())
       expect(ssl.rejectUnauthorized).toBe(true)
       expect(ssl.servername).toBe('db.abc123.eu-west-1.rds.amazonaws.com')
       expect(typeof ssl.checkServerIdentity).toBe('function')
