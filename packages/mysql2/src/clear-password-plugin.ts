@@ -1,10 +1,14 @@
-import { TLSSocket } from 'node:tls'
+import { checkServerIdentity, TLSSocket } from 'node:tls'
 import { type ConnectionAuth, RdsIamError } from '@rds-iam/core'
 import { rememberError } from './error-recovery.js'
 
 /** The parts of a mysql2 connection the plugin looks at (private fields of both 3.9 and 3.2x). */
 interface Mysql2ConnectionInternals {
-  config?: { debug?: unknown }
+  config?: {
+    debug?: unknown
+    host?: unknown
+    ssl?: { rejectUnauthorized?: unknown; verifyIdentity?: unknown } | null
+  }
   stream?: NodeJS.EventEmitter & { destroyed?: boolean; _parent?: unknown }
   _closing?: boolean
   _fatalError?: unknown
@@ -19,13 +23,30 @@ type PluginFactory = (args?: { connection?: Mysql2ConnectionInternals }) => () =
 
 const PLUGIN_ERROR = Symbol('rds-iam plugin error')
 
+/** What the plugin checks before the token leaves. */
+export interface ServerCheck {
+  /**
+   * The name the server's certificate must carry (`iam.signingHostname ?? host`; an IP is matched
+   * against the certificate's IP addresses), or `undefined` when `iam.insecure` let the
+   * connection go without verified TLS.
+   */
+  expectedName: string | undefined
+}
+
 /**
  * mysql2's `authPlugins.mysql_clear_password`, which RDS switches every IAM login to. mysql2
- * calls it once per connection, inside the handshake.
+ * calls it once per connection, inside the handshake, after TLS is up; the token leaves only
+ * once {@link verifyServer} accepted the server.
  */
-export function clearPasswordPlugin(auth: ConnectionAuth): PluginFactory {
+export function clearPasswordPlugin(auth: ConnectionAuth, check: ServerCheck): PluginFactory {
   return ({ connection } = {}) =>
     async () => {
+      // Before anything else: a server that fails the check gets no token, and the caller a typed
+      // error whatever the credential source does.
+      if (check.expectedName !== undefined) {
+        const refusal = verifyServer(connection, check.expectedName)
+        if (refusal) throw wrapPluginError(refusal)
+      }
       const unwatch = watchForHangup(connection)
       let token: string
       try {
@@ -43,6 +64,70 @@ export function clearPasswordPlugin(auth: ConnectionAuth): PluginFactory {
       if (connection?.config?.debug) hideNextPacketFromDebug(connection)
       return Buffer.from(`${token}\0`)
     }
+}
+
+/**
+ * Whether the server may have the token. mysql2 ≥ 3.15.3 gives Node no TLS server name when
+ * `host` is an IP, and Node then checks the certificate against the socket's `_host` (null after
+ * an IP connect) or else 'localhost': a trusted certificate for localhost passed for 127.0.0.1.
+ * So the plugin checks the server itself, whatever mysql2 and Node did: on a full TLS handshake,
+ * the chain was verified and `tls.checkServerIdentity` accepts the certificate for
+ * `expectedName` (an IP against the certificate's IP addresses).
+ *
+ * Two cases leave no certificate to look at, and there the check is that mysql2 was set to
+ * verify exactly `expectedName` (chain, `verifyIdentity`, and `host` = that name):
+ * - a resumed TLS session (mysql2 ≥ 3.24 caches sessions per `ssl` object and host:port): it
+ *   resumes a full handshake of this same config, which Node accepted only for a certificate
+ *   naming that host, since rds-iam makes Node check the right name for IP hosts too (the
+ *   socket's `_host`, see tlsNameForNode in prepared-socket.ts); mysql2 caches a session only after
+ *   that check passed.
+ * - mysql2 < 3.14.4, which keeps the TCP socket as `connection.stream` and its TLS socket only in
+ *   a closure. Those versions always name `config.host` to Node as the server name and check it
+ *   themselves with `ssl.verifyIdentity` (the IP skip came in 3.15.3, after `stream` became the
+ *   TLS socket in 3.14.4).
+ */
+function verifyServer(
+  connection: Mysql2ConnectionInternals | undefined,
+  expectedName: string,
+): RdsIamError | undefined {
+  const stream = connection?.stream
+  if (stream instanceof TLSSocket) {
+    if (!stream.authorized) {
+      return untrusted(
+        expectedName,
+        `the TLS certificate chain of the server was not verified (${String(stream.authorizationError ?? 'no verification result')})`,
+      )
+    }
+    if (!stream.isSessionReused()) {
+      const mismatch = checkServerIdentity(expectedName, stream.getPeerCertificate(true))
+      return mismatch
+        ? untrusted(expectedName, `the server's TLS certificate does not name ${expectedName}`, mismatch)
+        : undefined
+    }
+  }
+  const config = connection?.config
+  const ssl = config?.ssl
+  const host = typeof config?.host === 'string' ? config.host.replace(/\.$/, '').toLowerCase() : undefined
+  if (
+    ssl?.rejectUnauthorized === true &&
+    ssl.verifyIdentity === true &&
+    host === expectedName.toLowerCase()
+  ) {
+    return undefined
+  }
+  return untrusted(
+    expectedName,
+    `mysql2 was not set to verify that the server is ${expectedName} (its host or TLS settings were changed after rds-iam prepared them)`,
+  )
+}
+
+function untrusted(expectedName: string, message: string, cause?: Error): RdsIamError {
+  return new RdsIamError(
+    'RDS_IAM_INSECURE_TRANSPORT',
+    `${message}: the IAM token was not sent`,
+    `connect to the name on the server's certificate: the RDS endpoint by its DNS name, or, through a tunnel or proxy at an IP address, set iam.signingHostname to the endpoint (the certificate is then checked against it instead of ${expectedName}); a chain that is not trusted needs its CA in ssl.ca (default: the RDS CA bundle). For local testing only, set iam: { insecure: true }`,
+    cause ? { cause } : undefined,
+  )
 }
 
 function gone(connection: Mysql2ConnectionInternals | undefined): boolean {

@@ -2,7 +2,7 @@ import { withAuthRetry } from '@rds-iam/core'
 import type { Connection, ConnectionOptions } from 'mysql2'
 import type { Connection as PromiseConnection } from 'mysql2/promise'
 import type { Mysql2Injection } from './iam-pool.js'
-import type { Mysql2ModuleLike, Mysql2PromiseModuleLike } from './internal-types.js'
+import type { Mysql2ModuleLike, Mysql2PromiseModuleLike, PreparedIam } from './internal-types.js'
 import { loadMysql2, loadMysql2Promise } from './mysql2-module.js'
 import { socketPreparing } from './prepared-socket.js'
 import { type IamMysqlConfig, prepareIamConfig, rememberProvider, unwrapPluginError } from './with-iam.js'
@@ -25,7 +25,7 @@ export type IamConnectionOptions = Omit<ConnectionOptions, 'password' | 'ssl' | 
  */
 export function createConnection(config: IamConnectionOptions, injection: Mysql2Injection = {}): Connection {
   const prepared = prepareIamConfig(config, false)
-  const connection = openDeferred(injection.mysql2 ?? loadMysql2(), prepared.config)
+  const connection = openDeferred(injection.mysql2 ?? loadMysql2(), prepared)
   rememberProvider(connection, prepared.provider)
   return connection
 }
@@ -33,6 +33,7 @@ export function createConnection(config: IamConnectionOptions, injection: Mysql2
 /** mysql2's connection internals for its connect timer (same names in 3.9 and 3.2x). */
 interface ConnectTimerInternals {
   stream?: { connecting?: boolean }
+  _notifyError?: (err: unknown) => unknown
   _closing?: boolean
   connectTimeout?: NodeJS.Timeout | null
   _handleTimeoutError?: () => void
@@ -45,9 +46,24 @@ interface ConnectTimerInternals {
  * and started when the socket really connects, so a hung credential source ends in
  * `RDS_IAM_CREDENTIALS` (after `iam.credentialTimeoutMs`), not in mysql2's ETIMEDOUT racing it.
  */
-function openDeferred(mysql: Mysql2ModuleLike, config: object): Connection {
-  const connection = mysql.createConnection(config) as Connection
+function openDeferred(mysql: Mysql2ModuleLike, prepared: PreparedIam): Connection {
+  const connection = mysql.createConnection(prepared.config) as Connection
   const internals = connection as unknown as ConnectTimerInternals
+  // A callback-API connection hands mysql2's errors straight to the connect callback, the queued
+  // queries and 'error'; all of them come from _notifyError (3.9 and 3.2x). There the caller gets
+  // what the other entry points give: the plugin's RdsIamError instead of mysql2's wrapper, and
+  // RDS_IAM_INSECURE_TRANSPORT for a server without TLS. mysql2 closes the connection when the
+  // error it notifies is `fatal`, so the replacement keeps that flag.
+  const notify = internals._notifyError
+  if (typeof notify === 'function') {
+    internals._notifyError = function (this: unknown, err: unknown) {
+      const mapped = unwrapPluginError(err, prepared.auth)
+      if (mapped !== err && mapped instanceof Error && (err as { fatal?: unknown }).fatal === true) {
+        ;(mapped as Error & { fatal?: boolean }).fatal = true
+      }
+      return notify.call(this, mapped)
+    }
+  }
   const preparing = socketPreparing(internals.stream)
   const timer = internals.connectTimeout
   const onTimeout = internals._handleTimeoutError
@@ -83,11 +99,11 @@ export function connectWithRetry(
   const mysql = injection.mysql2 ?? loadMysql2()
   const attempt = () =>
     new Promise<Connection>((resolve, reject) => {
-      const connection = openDeferred(mysql, prepared.config)
+      const connection = openDeferred(mysql, prepared)
       connection.connect((err) => {
         if (!err) return resolve(connection)
         connection.destroy()
-        reject(unwrapPluginError(err))
+        reject(unwrapPluginError(err, prepared.auth))
       })
     })
   withAuthRetry(attempt, prepared.provider, prepared.iam.retry).then(
@@ -136,7 +152,7 @@ export async function createPromiseConnection(
       try {
         return (await connecting) as PromiseConnection
       } catch (err) {
-        throw unwrapPluginError(err)
+        throw unwrapPluginError(err, prepared.auth)
       }
     },
     prepared.provider,

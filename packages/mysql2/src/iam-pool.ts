@@ -79,7 +79,7 @@ export function installRetry(pool: CallbackPool, prepared: PreparedIam): void {
   const acquire = (): Promise<PoolConnection> =>
     new Promise((resolve, reject) => {
       const callback: GetConnectionCallback = (err, connection) =>
-        err ? reject(unwrapPluginError(err)) : resolve(connection)
+        err ? reject(unwrapPluginError(err, auth)) : resolve(connection)
       Object.defineProperty(callback, ATTEMPT, { value: true })
       tryOnce(callback)
     })

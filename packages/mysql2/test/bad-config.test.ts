@@ -28,6 +28,38 @@ runBadConfigCases('mysql2', [
     mentions: /password/,
   },
   {
+    // Security review, item 4: mysql2 3.9 logs in with `?password=`; rds-iam used to drop it silently.
+    name: 'a password in the uri query (?password=)',
+    make: (s) => createPool({ uri: `mysql://app@${s.host}:${s.port}/db?password=secret`, iam: true }),
+    mentions: /\?password=/,
+  },
+  {
+    name: 'a password1 in the uri query',
+    make: (s) => withIam({ uri: `mysql://app@${s.host}:${s.port}/db?password1=secret` }),
+    mentions: /password1/,
+  },
+  {
+    name: 'iam together with password1 (mysql2’s alias of password)',
+    make: (s) => createPool({ ...base(s), password1: 'secret' } as never),
+    mentions: /password1/,
+  },
+  {
+    name: 'iam together with passwordSha1',
+    make: (s) => withIam({ ...base(s), passwordSha1: 'secret' } as never),
+    mentions: /passwordSha1/,
+  },
+  {
+    // Security review, item 3: mysql2 never hands ssl.crl / ssl.pfx to Node, so they did nothing.
+    name: 'ssl.crl, which mysql2 ignores',
+    make: (s) => createPool({ ...base(s), ssl: { crl: 'PEM' } as never }),
+    mentions: /crl/,
+  },
+  {
+    name: 'ssl.pfx, which mysql2 ignores',
+    make: (s) => withIam({ ...base(s), ssl: { pfx: 'PFX' } as never }),
+    mentions: /ssl\.cert and ssl\.key/,
+  },
+  {
     name: 'an unknown iam key',
     make: (s) => createConnection({ ...base(s), iam: { retries: 3 } as never }),
     mentions: /retries/,

@@ -30,6 +30,28 @@ describe('uri and ssl (pure)', () => {
     ).toEqual({ ca: rdsTls().ca, rejectUnauthorized: true, verifyIdentity: true })
   })
 
+  test('an ssl object without ca gets the RDS CA bundle; its other settings are kept', () => {
+    // Security review, item 3: `ca` is documented to default to the RDS bundle, but an ssl object
+    // without it made Node trust its public roots (no RDS CA among them).
+    const ssl = withIam({
+      host: 'h.example',
+      user: 'app',
+      ssl: { minVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' },
+      iam: { region: 'us-east-1' },
+    }).ssl
+    expect(ssl).toEqual({
+      ca: rdsTls().ca,
+      minVersion: 'TLSv1.2',
+      ciphers: 'ECDHE-RSA-AES128-GCM-SHA256',
+      rejectUnauthorized: true,
+      verifyIdentity: true,
+    })
+    // Your own ca is kept as given.
+    expect(
+      withIam({ host: 'h.example', user: 'app', ssl: { ca: 'PEM' }, iam: { region: 'us-east-1' } }).ssl?.ca,
+    ).toBe('PEM')
+  })
+
   test('other auth plugins of the user are kept beside ours', () => {
     const other = () => () => Buffer.alloc(0)
     const config = withIam({

@@ -19,6 +19,10 @@ mysqlLatest.createConnection(withIam({ host, user: 'app', ssl: 'Amazon RDS' }))
 
 // @ts-expect-error ssl is mysql2's SslOptions, a profile name or a boolean, never a number
 withIam({ host, user: 'app', iam: true, ssl: 12345 })
+// @ts-expect-error mysql2 never passes ssl.crl to Node's TLS (refused at run time too)
+withIam({ host, user: 'app', iam: true, ssl: { crl: 'PEM' } })
+// @ts-expect-error mysql2 never passes ssl.pfx to Node's TLS (refused at run time too)
+withIam({ host, user: 'app', iam: true, ssl: { pfx: 'PFX' } })
 
 // The createPoolCluster TSDoc example ("'iam' does not exist in type 'PoolOptions'").
 const cluster: IamPoolCluster = createPoolCluster()
