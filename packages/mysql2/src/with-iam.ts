@@ -272,7 +272,9 @@ function mysqlTls(userSsl: unknown, iam: IamOptions, host: string): IamSslOption
       )
     }
   }
-  const tls = resolveTls(userSsl, iam, { host })
+  // mysql2 never reads servername or checkServerIdentity (it checks `host` with verifyIdentity, and
+  // the auth plugin checks the certificate itself), so they are not refused here: they do nothing.
+  const tls = resolveTls(userSsl, iam, { host, ignoresIdentityOptions: true })
   if (tls === false) return undefined
   const options = tls as IamSslOptions
   // Only iam.insecure gets unverified TLS out of resolveTls; leave it as the user wrote it.

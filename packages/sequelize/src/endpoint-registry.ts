@@ -3,7 +3,6 @@ import {
   createConnectionAuth,
   type IamOptions,
   RdsIamError,
-  rdsTls,
   resolveTls,
 } from '@rds-iam/core'
 import { withIam as withMysql2Iam } from '@rds-iam/mysql2'
@@ -37,8 +36,6 @@ export const ADD_HOOKS_USER_HINT =
 /** The fix for a missing user in options given to withIam, which cannot see the four-argument form's user. */
 export const WITH_IAM_USER_HINT =
   'set `username` (the IAM database user) in the options given to withIam, or in its URL (postgres://app_user@host/db). With new Sequelize(database, username, password, options) the user is not in those options: there use addIamHooks(new Sequelize(database, username, null, options), iam) instead of withIam'
-// Keys that carry TLS material of the user's own: with any of them the user chose their trust.
-const TLS_MATERIAL = ['ca', 'cert', 'key', 'pfx', 'secureContext'] as const
 
 /**
  * Every endpoint one Sequelize instance connects to, each with its own token provider: the
@@ -142,7 +139,7 @@ export class EndpointRegistry {
         host: auth.hostname,
         port: auth.port,
         user: auth.username,
-        ssl: withRdsBundle(userSsl) as never,
+        ssl: withoutRequireKey(userSsl) as never,
         stream: (rest.stream ?? tunnelSocket(auth.hostname, auth.port)) as never,
         iam: this.iam,
       })
@@ -164,22 +161,21 @@ export class EndpointRegistry {
       }
       out.authPlugins = { ...(plugins as object | undefined), mysql_clear_password: sendConfiguredPassword }
     } else {
-      out.ssl = resolveTls(withRdsBundle(userSsl), this.iam, { host: auth.hostname })
+      out.ssl = resolveTls(withoutRequireKey(userSsl), this.iam, { host: auth.hostname })
     }
     return out
   }
 }
 
 /**
- * Sequelize's own docs teach `dialectOptions: { ssl: { require: true } }`: an object without any
- * certificate material means "TLS, please", so it gets the RDS bundle instead of Node's default
- * CAs (which do not include the RDS roots and would fail with "self-signed certificate").
+ * Sequelize's own docs teach `dialectOptions: { ssl: { require: true } }`. `require` means nothing to
+ * Node or the drivers, so it is dropped; an object without a `ca` gets the RDS bundle from core's
+ * resolveTls (Node's default CAs do not include the RDS roots).
  */
-function withRdsBundle(userSsl: unknown): unknown {
+function withoutRequireKey(userSsl: unknown): unknown {
   if (userSsl === null || typeof userSsl !== 'object' || Array.isArray(userSsl)) return userSsl
   const { require: _require, ...mine } = userSsl as Record<string, unknown>
-  if (TLS_MATERIAL.some((k) => mine[k] !== undefined)) return mine
-  return { ...mine, ca: rdsTls().ca }
+  return mine
 }
 
 /**
