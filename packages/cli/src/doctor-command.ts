@@ -102,7 +102,7 @@ const DEFAULT_TIMEOUT_MS = 5000
 const MAX_CLOCK_SKEW_S = 300
 
 const DOCTOR_USAGE = `Usage: rds-iam doctor --host HOST --user USER --engine postgres|mysql [options]
-       rds-iam doctor --host CLUSTER_HOST --user ROLE [--service dsql] [options]   (Aurora DSQL)
+       rds-iam doctor --host CLUSTER_HOST --user ROLE [--service dsql | --engine dsql] [options]   (Aurora DSQL)
 
 Checks, in order, everything an IAM database login needs and explains each failure with its fix:
 region, credentials, identity (STS), token, DNS, TCP, TLS (chain and name), login, select 1.

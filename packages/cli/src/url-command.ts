@@ -11,7 +11,7 @@ import { tokenTimes } from './token-times.js'
 const DEFAULT_PORTS: Record<DatabaseEngine, number> = { postgres: 5432, mysql: 3306 }
 
 const URL_USAGE = `Usage: rds-iam url --host HOST --user USER --engine postgres|mysql [options]
-       rds-iam url --host CLUSTER_HOST --user ROLE [--service dsql] [--expires-in S] [options]   (Aurora DSQL)
+       rds-iam url --host CLUSTER_HOST --user ROLE [--service dsql | --engine dsql] [--expires-in S] [options]   (Aurora DSQL)
 
 Prints a connection URL with a fresh IAM token as the password (percent-encoded), TLS with
 certificate and host-name verification, and the path of a CA file, for tools that only take a

@@ -88,14 +88,17 @@ export interface IamOptions {
   refreshMarginSeconds?: number
   /** Retry on authentication failure. Default `{ maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2000 }`. */
   retry?: RetryPolicy
-  /** Client-side cap on new connections per second per endpoint. Default 100; `0` or `Infinity` turns it off. */
+  /**
+   * Client-side cap on new connections per second per endpoint. Default 100; `0` or `Infinity`
+   * turns it off. Pools sharing an endpoint get the lowest rate set.
+   */
   maxNewConnectionsPerSecond?: number
   /**
    * Allow a token over a connection without TLS, or over TLS whose certificate or host name is
    * not verified (`rejectUnauthorized: false`, `sslmode=no-verify`). Local testing only.
    */
   insecure?: boolean
-  /** Receives debug lines and background-refresh warnings; never a token. */
+  /** Receives debug lines and background-refresh warnings; never a token. A throwing/rejecting logger is ignored. */
   logger?: IamLogger
 }
 

@@ -51,7 +51,10 @@ export interface IamMysqlConfig {
   port?: number
   user?: string
   database?: string
-  /** `mysql://user@host:3306/db`; merged so it cannot drop the token plugin or TLS. */
+  /**
+   * `mysql://user@host:3306/db`; merged so it cannot drop the token plugin or TLS. A password in
+   * it (`user:pw@`, `?password=`) is refused.
+   */
   uri?: string
   /**
    * Default: verify the certificate and host name against the current RDS CA bundle.

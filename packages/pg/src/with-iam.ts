@@ -103,7 +103,10 @@ export type IamAppliedPgConfig<C> = Omit<C, 'iam' | 'connectionString' | 'passwo
   user: string
   /** Fetches the current token; pg calls it once per new connection. */
   password: () => Promise<string>
-  /** The RDS-bundle TLS options, your own `ssl`, or `false` with `iam.insecure`. */
+  /**
+   * The RDS-bundle TLS options, your own `ssl` with verification enforced (RDS bundle when it has
+   * no `ca`), or `false` with `iam.insecure`.
+   */
   ssl: false | import('node:tls').ConnectionOptions
 }
 
