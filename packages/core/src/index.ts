@@ -14,6 +14,7 @@ export type {
 } from './iam-options.js'
 export { DSQL_MAX_EXPIRES_IN_SECONDS, normalizeIamOptions } from './iam-options.js'
 export type { SignFn, SignRequest, TokenProviderHooks } from './internal-types.js'
+export { explainNoTls, isNoTlsError } from './no-tls.js'
 export { requirePeer } from './peer-dependency.js'
 export {
   checkPeerVersion,

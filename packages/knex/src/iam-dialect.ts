@@ -1,4 +1,4 @@
-import { isRdsIamError, RdsIamError, withAuthRetry } from '@rds-iam/core'
+import { explainNoTls, isRdsIamError, RdsIamError, type TokenProvider, withAuthRetry } from '@rds-iam/core'
 import type { IamDialectState, KnexDialectClass } from './internal-types.js'
 
 /**
@@ -29,7 +29,10 @@ export function createIamDialect(Base: KnexDialectClass, state: IamDialectState)
           try {
             return await super.acquireRawConnection()
           } catch (err) {
-            throw unwrapDriverError(err)
+            // The dialect opens a raw pg Client / mysql2 connection, not @rds-iam's pools, so a
+            // server without TLS is typed here, inside the retry loop (a typed error is never
+            // retried: no token was sent, and another attempt would meet the same server).
+            throw explainNoTls(unwrapDriverError(err), endpointOf(provider))
           }
         },
         provider,
@@ -41,6 +44,12 @@ export function createIamDialect(Base: KnexDialectClass, state: IamDialectState)
   }
   Object.defineProperty(IamKnexClient, 'name', { value: `IamKnex${Base.name || 'Client'}` })
   return IamKnexClient
+}
+
+/** The socket's endpoint (not the signing one): that is the server that offered no TLS. */
+function endpointOf(provider: TokenProvider): { hostname: string; port: number } | undefined {
+  const target = provider.target
+  return target && { hostname: target.connectHostname, port: target.connectPort }
 }
 
 /**

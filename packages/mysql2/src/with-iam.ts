@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import {
   type ConnectionAuth,
   createConnectionAuth,
+  explainNoTls,
   type IamOption,
   type IamOptions,
   normalizeIamOptions,
@@ -301,20 +302,13 @@ export function unwrapPluginError(err: unknown, auth?: ConnectionAuth): unknown 
 }
 
 /**
- * mysql2 reports a server whose greeting offers no TLS as a bare `HANDSHAKE_NO_SSL_SUPPORT`. No
- * token was sent; the likely cause is a wrong endpoint (RDS always offers TLS) or a local server
- * without TLS, and the hint says which setting fits each. The driver error stays as `cause`.
+ * mysql2 reports a server whose greeting offers no TLS as a bare `HANDSHAKE_NO_SSL_SUPPORT`; no
+ * token was sent. Core's mapper (shared with pg, knex and TypeORM) types it with a hint naming the
+ * likely causes; it is remembered so the copy mysql2's pool hands to callbacks is recovered too.
  */
 function noTlsOffered(err: unknown, auth: ConnectionAuth): unknown {
-  if (!(err instanceof Error) || (err as { code?: unknown }).code !== 'HANDSHAKE_NO_SSL_SUPPORT') return err
-  return rememberError(
-    new RdsIamError(
-      'RDS_IAM_INSECURE_TRANSPORT',
-      `${auth.hostname}:${auth.port} does not offer TLS, and an IAM token is only sent over verified TLS (nothing was sent)`,
-      'is this the RDS endpoint? RDS, Aurora and RDS Proxy always offer TLS, so check host and port (through a tunnel, that it leads to the endpoint). For a local server without TLS in tests, set ssl: false and iam: { insecure: true }',
-      { cause: err },
-    ),
-  )
+  const typed = explainNoTls(err, auth)
+  return typed === err ? err : rememberError(typed)
 }
 
 function parseUri(uri: unknown): Record<string, unknown> {
