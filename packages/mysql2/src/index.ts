@@ -1,5 +1,7 @@
 export type { IamOption, IamOptions, TokenProvider } from '@rds-iam/core'
 export { RdsIamError } from '@rds-iam/core'
+// For @rds-iam/sequelize: its token comes from Sequelize's config, and must pass the same server checks.
+export { clearPasswordPlugin } from './clear-password-plugin.js'
 export type { IamConnectionOptions, Mysql2PromiseInjection } from './iam-connection.js'
 export { connectWithRetry, createConnection } from './iam-connection.js'
 export type { IamPoolCluster, IamPoolOptions, Mysql2Injection } from './iam-pool.js'

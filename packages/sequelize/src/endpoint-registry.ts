@@ -5,7 +5,7 @@ import {
   RdsIamError,
   resolveTls,
 } from '@rds-iam/core'
-import { withIam as withMysql2Iam } from '@rds-iam/mysql2'
+import { clearPasswordPlugin, type IamAuthPlugin, withIam as withMysql2Iam } from '@rds-iam/mysql2'
 import type { EndpointConfig } from './internal-types.js'
 import { tunnelSocket } from './tunnel-socket.js'
 
@@ -133,14 +133,16 @@ export class EndpointRegistry {
     }
     const out: Record<string, unknown> = { ...rest }
     if (this.dialect === 'mysql') {
-      // @rds-iam/mysql2 decides mysql2's TLS (its RDS bundle, identity checks, 'Amazon RDS'); the
-      // rest of its config is not used: the token comes from beforeConnect, per endpoint.
+      checkNoMysqlPassword(rest)
+      // @rds-iam/mysql2 decides mysql2's TLS (its RDS bundle, identity checks, 'Amazon RDS') and
+      // the socket; its token source is not used: the token comes from beforeConnect, per endpoint.
+      const stream = rest.stream ?? tunnelSocket(auth.hostname, auth.port)
       const applied = withMysql2Iam({
         host: auth.hostname,
         port: auth.port,
         user: auth.username,
         ssl: withoutRequireKey(userSsl) as never,
-        stream: (rest.stream ?? tunnelSocket(auth.hostname, auth.port)) as never,
+        stream: stream as never,
         iam: this.iam,
       })
       if (applied.ssl !== undefined) out.ssl = applied.ssl
@@ -148,10 +150,11 @@ export class EndpointRegistry {
       // mysql2's `host` the name on the RDS certificate, since mysql2 checks the certificate (and
       // sends SNI) against `host`; the TCP connection then goes to the tunnel end through `stream`.
       // Sequelize spreads dialectOptions over its own host, so both land in mysql2's config.
-      if (applied.host.toLowerCase() !== auth.hostname.toLowerCase()) {
-        out.host = applied.host
-        out.stream = applied.stream
-      }
+      const tunnelled = applied.host.toLowerCase() !== auth.hostname.toLowerCase()
+      if (tunnelled) out.host = applied.host
+      // For an IP host @rds-iam/mysql2 wraps the stream so that Node checks the certificate against
+      // that IP (mysql2 ≥ 3.15.3 names no server for an IP, and Node then checked 'localhost').
+      if (tunnelled || applied.stream !== stream) out.stream = applied.stream
       const plugins = rest.authPlugins
       if (plugins !== undefined && (plugins === null || typeof plugins !== 'object')) {
         throw invalid(
@@ -159,7 +162,14 @@ export class EndpointRegistry {
           'pass { name: plugin } or leave it out',
         )
       }
-      out.authPlugins = { ...(plugins as object | undefined), mysql_clear_password: sendConfiguredPassword }
+      // The name @rds-iam/mysql2 verifies (iam.signingHostname ?? host), or none when iam.insecure
+      // turned verification off: its `host` is that name whenever TLS is on.
+      const verified = applied.ssl?.rejectUnauthorized === true && applied.ssl.verifyIdentity === true
+      const check = { expectedName: verified ? applied.host : undefined }
+      out.authPlugins = {
+        ...(plugins as object | undefined),
+        mysql_clear_password: sendConfiguredPassword(auth, check),
+      }
     } else {
       out.ssl = resolveTls(withoutRequireKey(userSsl), this.iam, { host: auth.hostname })
     }
@@ -179,22 +189,63 @@ function withoutRequireKey(userSsl: unknown): unknown {
 }
 
 /**
- * mysql2's `mysql_clear_password` plugin for IAM logins: RDS switches every IAM login to it, and it
- * sends the password Sequelize put in this connection's config (the token `beforeConnect` got
- * for this endpoint). mysql2 ≥ 3.22 refuses the switch unless a plugin like this one is given.
+ * mysql2's `mysql_clear_password` plugin for IAM logins: RDS switches every IAM login to it.
+ * @rds-iam/mysql2's plugin checks the server first (chain verified, certificate naming
+ * `check.expectedName`, resumed TLS sessions included) and sends nothing to one that fails; the
+ * token it then sends is the password Sequelize put in this connection's config (the one
+ * `beforeConnect` got for this endpoint), so the limiter permit and retry stay with this package.
+ * mysql2 ≥ 3.22 refuses the switch unless a plugin like this one is given.
  */
-function sendConfiguredPassword({ connection }: { connection?: { config?: { password?: unknown } } }) {
-  return (): Buffer => {
-    const password = connection?.config?.password
-    if (typeof password !== 'string' || password === '') {
-      throw new RdsIamError(
-        'RDS_IAM_INVALID_OPTIONS',
-        'the server asked for an IAM token but this connection has none',
-        'create the Sequelize instance with withIam(options) or call addIamHooks(sequelize) before the first query',
-      )
+function sendConfiguredPassword(
+  auth: ConnectionAuth,
+  check: Parameters<typeof clearPasswordPlugin>[1],
+): IamAuthPlugin {
+  return (args: { connection?: { config?: { password?: unknown } } } = {}) => {
+    const configured: ConnectionAuth = {
+      ...auth,
+      nextToken: async () => {
+        const password = args.connection?.config?.password
+        if (typeof password !== 'string' || password === '') {
+          throw new RdsIamError(
+            'RDS_IAM_INVALID_OPTIONS',
+            'the server asked for an IAM token but this connection has none',
+            'create the Sequelize instance with withIam(options) or call addIamHooks(sequelize) before the first query',
+          )
+        }
+        return password
+      },
     }
-    return Buffer.from(`${password}\0`)
+    return clearPasswordPlugin(configured, check)(args as never)
   }
+}
+
+/**
+ * mysql2's options that carry a password (ConnectionConfig, 3.9 and 3.2x), the list @rds-iam/mysql2
+ * refuses in its config and `uri` (it does not export it).
+ */
+export const MYSQL_PASSWORD_OPTIONS = [
+  'password',
+  'password1',
+  'password2',
+  'password3',
+  'passwordSha1',
+] as const
+
+/**
+ * Sequelize's mysql dialect spreads `dialectOptions` over its own `password`, so a password there
+ * (or in the URL's query, which Sequelize and withIam put into dialectOptions) would replace the
+ * token; mysql2 also logs in with `password1` (an alias) and the other factors.
+ */
+function checkNoMysqlPassword(dialectOptions: Record<string, unknown>): void {
+  const key = MYSQL_PASSWORD_OPTIONS.find((k) => {
+    const value = dialectOptions[k]
+    return value !== undefined && value !== null && value !== ''
+  })
+  if (key === undefined) return
+  throw invalid(
+    `\`iam\` cannot be combined with \`dialectOptions.${key}\` (or ?${key}= in the connection URL): the IAM token is the password, and Sequelize would send this one instead`,
+    `remove \`${key}\` from dialectOptions and from the URL's query, or remove \`iam\` to log in with a password`,
+  )
 }
 
 export function invalid(message: string, hint: string): RdsIamError {

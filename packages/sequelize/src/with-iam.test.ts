@@ -83,11 +83,26 @@ describe('withIam options', () => {
       dialectOptions: { authPlugins: { mine } },
     }
     await iamHook(out).call(undefined, config)
-    const plugins = config.dialectOptions?.authPlugins as Record<string, (ctx: object) => () => Buffer>
+    const plugins = config.dialectOptions?.authPlugins as Record<
+      string,
+      (ctx: object) => () => Promise<Buffer>
+    >
     expect(plugins.mine).toBe(mine)
-    const sent = plugins.mysql_clear_password!({ connection: { config: { password: 'TOKEN' } } })()
+    // No TLS socket here, so @rds-iam/mysql2's server check accepts only a connection that mysql2
+    // was set to verify for HOST (as for a resumed TLS session); then the config's password goes.
+    const verifying = { host: HOST, ssl: { rejectUnauthorized: true, verifyIdentity: true } }
+    const sent = await plugins.mysql_clear_password!({
+      connection: { config: { ...verifying, password: 'TOKEN' } },
+    })()
     expect(sent.toString()).toBe('TOKEN\0')
-    expect(() => plugins.mysql_clear_password!({ connection: { config: {} } })()).toThrow(/no IAM token|none/)
+    await expect(plugins.mysql_clear_password!({ connection: { config: verifying } })()).rejects.toThrow(
+      /no IAM token|none/,
+    )
+    // A connection not set to verify HOST gets nothing, whatever its password.
+    const unverified = plugins.mysql_clear_password!({
+      connection: { config: { host: 'other.example.com', ssl: verifying.ssl, password: 'TOKEN' } },
+    })()
+    await expect(unverified).rejects.toThrow(/the IAM token was not sent/)
   })
 
   test('replication: every endpoint has its own provider, signed for its own host and port', async () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { type IamOption, normalizeIamOptions, RdsIamError } from '@rds-iam/core'
+import { type IamOption, nodeDefaultCa, normalizeIamOptions, RdsIamError } from '@rds-iam/core'
 import type { Options } from 'sequelize'
 import { checkDialect, checkNoPassword, checkNotNative, endpointConfigs } from './config-checks.js'
-import { EndpointRegistry, invalid, WITH_IAM_USER_HINT } from './endpoint-registry.js'
+import { EndpointRegistry, invalid, MYSQL_PASSWORD_OPTIONS, WITH_IAM_USER_HINT } from './endpoint-registry.js'
 import { createBeforeConnectHook, rememberRegistry } from './iam-hooks.js'
 import type { EndpointConfig } from './internal-types.js'
 
@@ -106,6 +106,15 @@ function parseUrl(url: string, options: IamSequelizeOptions | undefined): Record
       { cause },
     )
   }
+  // mysql2 logs in with ?password= (and the other password options) from the query, which lands in
+  // dialectOptions; a password is refused for every dialect, as in the URL's user info.
+  const inQuery = MYSQL_PASSWORD_OPTIONS.find((key) => (parsed.searchParams.get(key) ?? '') !== '')
+  if (inQuery !== undefined) {
+    throw invalid(
+      `the connection URL contains a password (?${inQuery}=), but \`iam\` supplies the password`,
+      `remove ?${inQuery}= from the URL (mysql://user@host/db) or drop \`iam\``,
+    )
+  }
   if (parsed.password !== '') {
     throw invalid(
       'the connection URL contains a password, but `iam` supplies the password',
@@ -127,6 +136,15 @@ function parseUrl(url: string, options: IamSequelizeOptions | undefined): Record
     else query[key] = value
   }
   const given = options?.dialectOptions as Record<string, unknown> | undefined
+  // libpq (PostgreSQL 16+) allows sslrootcert=system only with verify-full (the default it then
+  // takes): refusing the same URLs keeps them meaning one thing for psql and for withIam.
+  const weak = sslmode === false || (typeof sslmode === 'string' && sslmode !== 'verify-full')
+  if (given?.ssl === undefined && files.sslrootcert === 'system' && weak) {
+    throw invalid(
+      `the connection URL has sslrootcert=system with ${sslmode === false ? 'TLS turned off' : `sslmode=${String(sslmode)}`}: "system" means verify the server against the trusted root CAs with verify-full, and libpq refuses any weaker setting with it`,
+      'drop the sslmode (or use sslmode=verify-full) to verify against the trusted roots, or drop sslrootcert=system',
+    )
+  }
   // An explicit `dialectOptions.ssl` wins over everything TLS in the URL, files included (they are
   // then not read). Otherwise certificate files become the user's own TLS material, read the way
   // pg-connection-string reads them for Sequelize's own URL handling (sslrootcert → `ca`), and
@@ -160,7 +178,11 @@ function isCertificateParam(key: string): key is CertificateParam {
 }
 
 /** A certificate file named in the URL; unreadable is a config error, raised before any traffic. */
-function readCertificateFile(param: CertificateParam, path: string): string {
+function readCertificateFile(param: CertificateParam, path: string): string | string[] {
+  // libpq's "the trusted system roots": core's nodeDefaultCa() (Node's default roots, plus the OS
+  // store with --use-system-ca and NODE_EXTRA_CA_CERTS), as @rds-iam/pg does. Named explicitly,
+  // since an ssl object without a `ca` gets the RDS bundle.
+  if (param === 'sslrootcert' && path === 'system') return nodeDefaultCa()
   try {
     return readFileSync(path, 'utf8')
   } catch (cause) {

@@ -125,6 +125,45 @@ const cases: BadConfigCase[] = [
     make: (e) => open(withIam({ ...base('mysql', e), dialectOptions: { debug: true } })),
     mentions: /debug/,
   },
+  // Sequelize's mysql dialect spreads dialectOptions over its own password: a static one there
+  // would replace the token (mysql2 also logs in with password1 and the other factors).
+  ...(['password', 'password1', 'password2', 'password3', 'passwordSha1'] as const).flatMap(
+    (key): BadConfigCase[] => [
+      {
+        name: `mysql: ?${key}= in the URL given to withIam`,
+        make: (e) => open(withIam(`mysql://app@${e.host}:${e.port}/app?${key}=hunter2`, { iam })),
+        mentions: new RegExp(`\\?${key}=`),
+      },
+      {
+        name: `mysql: dialectOptions.${key}`,
+        make: (e) => open(withIam({ ...base('mysql', e), dialectOptions: { [key]: 'hunter2' } })),
+        mentions: new RegExp(`dialectOptions\\.${key}\\b`),
+      },
+    ],
+  ),
+  {
+    name: 'mysql: addIamHooks on new Sequelize(url) with ?password= (Sequelize puts it in dialectOptions)',
+    make: (e) => addIamHooks(new Sequelize(`mysql://app@${e.host}:${e.port}/app?password=hunter2`), iam),
+    mentions: /dialectOptions\.password/,
+  },
+  {
+    name: 'postgres: ?password= in the URL given to withIam',
+    make: (e) => open(withIam(`postgres://app@${e.host}:${e.port}/app?password=hunter2`, { iam })),
+    mentions: /\?password=/,
+  },
+  ...(['crl', 'pfx'] as const).map(
+    (key): BadConfigCase => ({
+      name: `mysql: ssl.${key} (mysql2 never passes it to Node's TLS)`,
+      make: (e) => open(withIam({ ...base('mysql', e), dialectOptions: { ssl: { [key]: 'x' } } })),
+      mentions: new RegExp(`ssl\\.${key}`),
+    }),
+  ),
+  {
+    name: 'postgres: ssl.servername naming another host than the signed one',
+    make: (e) =>
+      open(withIam({ ...base('postgres', e), dialectOptions: { ssl: { servername: 'other.example.com' } } })),
+    mentions: /ssl\.servername[\s\S]*signingHostname/,
+  },
   {
     name: 'a port that is not a number',
     make: (e) => open(withIam({ ...base('postgres', e), port: 'db' as never })),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { rdsTls } from '@rds-iam/core'
+import { nodeDefaultCa, rdsTls } from '@rds-iam/core'
 import { type Emulator, startEmulator } from '@rds-iam/emulator'
 import { selectedEngines, TEST_URLS } from '@rds-iam/testkit'
 import { Sequelize } from 'sequelize'
@@ -107,6 +107,30 @@ describe('certificate files in the URL: refused mistakes', () => {
     expect(error).toMatchObject({ code: 'RDS_IAM_INVALID_OPTIONS' })
     expect(String((error as Error).message)).toMatch(/sslrootcert/)
     expect((error as { hint: string }).hint).toMatch(/sslrootcert|dialectOptions\.ssl/)
+  })
+
+  // libpq's sslrootcert=system: the trusted roots (as @rds-iam/pg maps it), not a file named "system".
+  for (const query of ['sslmode=verify-full&sslrootcert=system', 'sslrootcert=system']) {
+    test(`${query}: ssl.ca is Node's default roots (nodeDefaultCa), verification kept`, () => {
+      const out = withIam(`postgres://app@localhost:5432/app?${query}`, { iam })
+      const ssl = (out.dialectOptions as { ssl: { ca: unknown; rejectUnauthorized?: unknown } }).ssl
+      expect(ssl.ca).toEqual(nodeDefaultCa())
+      expect(ssl.rejectUnauthorized).not.toBe(false)
+    })
+  }
+
+  test('sslrootcert=system with a weaker sslmode is refused, as libpq refuses it', () => {
+    for (const mode of ['require', 'verify-ca']) {
+      expect(() =>
+        withIam(`postgres://app@localhost:5432/app?sslmode=${mode}&sslrootcert=system`, { iam }),
+      ).toThrow(
+        expect.objectContaining({
+          code: 'RDS_IAM_INVALID_OPTIONS',
+          message: expect.stringContaining(`sslmode=${mode}`),
+          hint: expect.stringMatching(/verify-full/),
+        }),
+      )
+    }
   })
 
   test('sslmode=no-verify with sslrootcert is refused as insecure (the chain would not be checked)', () => {
