@@ -27,7 +27,8 @@ export function isNoTlsError(err: unknown): err is Error {
  *
  * @example
  * ```ts
- * try { await connect() } catch (err) { throw explainNoTls(err, { hostname: 'db.example', port: 5432 }) }
+ * const driverError = Object.assign(new Error('Server does not support secure connection'), { code: 'HANDSHAKE_NO_SSL_SUPPORT' })
+ * explainNoTls(driverError, { hostname: 'db.example', port: 3306 }) // RdsIamError RDS_IAM_INSECURE_TRANSPORT
  * ```
  */
 export function explainNoTls(err: unknown, endpoint?: { hostname: string; port: number }): unknown {
