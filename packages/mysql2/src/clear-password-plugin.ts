@@ -37,6 +37,9 @@ export interface ServerCheck {
  * mysql2's `authPlugins.mysql_clear_password`, which RDS switches every IAM login to. mysql2
  * calls it once per connection, inside the handshake, after TLS is up; the token leaves only
  * once {@link verifyServer} accepted the server.
+ *
+ * Exported for `@rds-iam/sequelize`, whose mysql dialect sends the token `beforeConnect` got
+ * through this same check; not part of the supported API (it may change in any release).
  */
 export function clearPasswordPlugin(auth: ConnectionAuth, check: ServerCheck): PluginFactory {
   return ({ connection } = {}) =>
