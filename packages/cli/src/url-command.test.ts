@@ -169,6 +169,49 @@ describe('rds-iam url: CA file and usage', () => {
     expect(r.err).toContain('Usage: rds-iam url')
   })
 
+  it.each(['postgres', 'mysql'])(
+    '--prisma through a tunnel (%s) is a usage error: Prisma drops hostaddr and would connect to the RDS name; the /etc/hosts workaround is named',
+    async (engine) => {
+      const r = await url([
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '15432',
+        '--user',
+        'app',
+        '--engine',
+        engine,
+        '--signing-host',
+        RDS_NAME,
+        '--signing-port',
+        '5432',
+        '--prisma',
+      ])
+      expect(r.code).toBe(2)
+      expect(r.out).toBe('')
+      expect(r.err).toContain('--prisma cannot go through a tunnel')
+      expect(r.err).toContain('Prisma ignores hostaddr')
+      expect(r.err).toContain(`/etc/hosts (e.g. 127.0.0.1 ${RDS_NAME})`)
+      expect(r.err).toContain(`--host ${RDS_NAME} --port <tunnel port>`)
+      expect(r.err).toContain('Usage: rds-iam url')
+      // The same host in both places is no tunnel: --prisma still prints its URL.
+      const same = await url([
+        '--host',
+        RDS_NAME,
+        '--signing-host',
+        RDS_NAME,
+        '--user',
+        'app',
+        '--engine',
+        engine,
+        '--prisma',
+      ])
+      expect(same.code).toBe(0)
+      expect(new URL(same.out.trim()).searchParams.get('sslaccept')).toBe('strict')
+      expect(new URL(same.out.trim()).searchParams.get('hostaddr')).toBeNull()
+    },
+  )
+
   it('no region → exit 1 with RDS_IAM_NO_REGION and --region', async () => {
     const r = await url(['--host', '127.0.0.1', '--user', 'u', '--engine', 'postgres'])
     expect(r.code).toBe(1)

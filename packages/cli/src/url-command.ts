@@ -15,8 +15,9 @@ const URL_USAGE = `Usage: rds-iam url --host HOST --user USER --engine postgres|
 
 Prints a connection URL with a fresh IAM token as the password (percent-encoded), TLS with
 certificate and host-name verification, and the path of a CA file, for tools that only take a
-URL (psql, Prisma Migrate, db-migrate, Flyway-style CLIs). The token is valid for 15 minutes
-(DSQL: --expires-in): treat the output as a password.
+URL (psql, db-migrate, Flyway-style CLIs; Prisma Migrate with --prisma, since Prisma's schema
+engine treats sslmode=verify-full as prefer). The token is valid for 15 minutes (DSQL:
+--expires-in): treat the output as a password.
 
 Options:
   --host HOST           Endpoint you connect to (required)
@@ -36,7 +37,9 @@ Options:
                         the emulator's); otherwise the RDS CA bundle is written there.
                         Default: the RDS bundle, written to ~/.cache/rds-iam/rds-ca-bundle.pem
   --format url|env      url (default) or env: DATABASE_URL='…' for a .env file or the shell
-  --prisma              Prisma's TLS parameters (sslaccept=strict&sslcert=…) instead of libpq/MySQL's
+  --prisma              Prisma's TLS parameters (sslaccept=strict&sslcert=…) instead of libpq/MySQL's;
+                        not with a tunnel (Prisma ignores hostaddr): map the RDS name to the tunnel
+                        in /etc/hosts and pass --host RDS_NAME --port TUNNEL_PORT instead
   --help                Show this help
 `
 
@@ -219,6 +222,14 @@ export async function urlCommand(
     const str = (k: string) =>
       typeof values[k] === 'string' && values[k] !== '' ? (values[k] as string) : undefined
     const signingHost = str('signing-host')
+    const tunnel = signingHost !== undefined && signingHost.toLowerCase() !== host.toLowerCase()
+    if (tunnel && values.prisma) {
+      // Prisma's URL parser drops hostaddr (and MySQL URLs have none), so its engine would connect
+      // to the name in the URL, the RDS endpoint, bypassing the tunnel without a word.
+      throw new UsageError(
+        `--prisma cannot go through a tunnel (--signing-host ${signingHost} differs from --host ${host}): Prisma ignores hostaddr and would connect to the host named in the URL. Instead map ${signingHost} to the tunnel's address in /etc/hosts (e.g. 127.0.0.1 ${signingHost}) and run rds-iam url --prisma --host ${signingHost} --port <tunnel port> --signing-port <RDS port>, so the certificate check and the URL name the same host`,
+      )
+    }
     const provider = createTokenProvider({
       hostname: host,
       port,
@@ -235,7 +246,6 @@ export async function urlCommand(
     const caFile = await ensureCaFile(str('ca-file'), env)
     // libpq checks the certificate against the URL's host; hostaddr lets the URL name the RDS
     // endpoint while the socket goes to the tunnel. MySQL URLs have no such parameter.
-    const tunnel = signingHost !== undefined && signingHost.toLowerCase() !== host.toLowerCase()
     const hostaddr = tunnel && engine === 'postgres' ? await tunnelAddress(host) : undefined
     const token = await provider.getToken()
     // DSQL has one database, postgres; a client's default (the user name) would not exist.

@@ -189,7 +189,8 @@ function describe(
   // psql checks the certificate against the name it connects to; the DSQL cluster host is on the
   // certificate too, but it resolves nowhere locally, so psql is pointed at localhost.
   // MariaDB 10.x clients send mysql_clear_password over TLS without --enable-cleartext-plugin
-  // (10.11 calls that option obsolete and warns); MySQL's own mysql client still needs it.
+  // (10.11 calls that option obsolete and warns); MySQL's own mysql client still needs it, and
+  // MySQL 8.0 removed --ssl / --ssl-verify-server-cert, so it gets its own line with --ssl-mode.
   const connect =
     engine !== 'mysql'
       ? `PGPASSWORD="${token}" psql "host=${emu.host} port=${emu.port} user=${user} dbname=postgres sslmode=verify-full sslrootcert=${caFile}"`
@@ -197,7 +198,11 @@ function describe(
   const clientNote =
     engine !== 'mysql'
       ? []
-      : ["  (MySQL's mysql client: add --enable-cleartext-plugin; mysql2: authPlugins mysql_clear_password)"]
+      : [
+          "  MySQL 8's mysql client (no --ssl / --ssl-verify-server-cert since 8.0; needs the cleartext plugin):",
+          `  mysql --host=${emu.host} --port=${emu.port} --user=app --password="${token}" --ssl-mode=VERIFY_IDENTITY --ssl-ca=${caFile} --enable-cleartext-plugin`,
+          '  (mysql2: authPlugins mysql_clear_password)',
+        ]
   return [
     `rds-iam emulator (${engine === 'dsql' ? 'Aurora DSQL' : engine}${proxy ? ', as RDS Proxy' : ''}) is listening`,
     `  listening on       ${emu.host}:${emu.port}`,
