@@ -4,10 +4,10 @@
 // Offline, no database server needed. Each app is the same `run()` its own `main.mjs` runs.
 import { execFile } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { connect } from 'node:net'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { startEmulator } from '@rds-iam/emulator'
+import { probeMysql } from './mysql-probe.mjs'
 import { createStepper } from './progress-spinner.mjs'
 
 const out = process.stdout
@@ -42,25 +42,11 @@ const only = process.env.RDS_IAM_DEMO_ONLY?.split(',').map((s) => s.trim())
 const selected = EXAMPLES.filter(
   (e) => !only || only.includes(e.name) || only.includes(`${e.name}:${e.engine}`),
 )
+const mysqlUrlGiven = Boolean(process.env.RDS_IAM_DEMO_MYSQL_URL)
 const mysqlUrl = process.env.RDS_IAM_DEMO_MYSQL_URL || 'mysql://root@127.0.0.1:3306/test'
 const pgUrl = process.env.RDS_IAM_DEMO_PG_URL || undefined
 // Only host:port is ever printed: a URL may carry a password.
 const pgWhere = pgUrl ? `PostgreSQL at ${new URL(pgUrl).host}` : 'an embedded PGlite'
-
-/** Whether something accepts TCP connections at the MySQL URL's host:port (1 s at most). */
-function reachable(url) {
-  const { hostname, port } = new URL(url)
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 3306), timeout: 1000 })
-    const done = (ok) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.once('connect', () => done(true))
-    socket.once('timeout', () => done(false))
-    socket.once('error', () => done(false))
-  })
-}
 
 /** Runs one example's app on `emu` and measures it through the emulator's own counters. */
 async function runExample(example, emu, extra = {}) {
@@ -128,6 +114,19 @@ const rows = []
 const pgExamples = selected.filter((e) => e.engine === 'postgres')
 const mysqlExamples = selected.filter((e) => e.engine === 'mysql')
 
+// Probed before the PostgreSQL half so a wrong RDS_IAM_DEMO_MYSQL_URL fails in seconds, not after it.
+const mysqlProbe = mysqlExamples.length > 0 ? await probeMysql(mysqlUrl) : undefined
+// A server that answers but refuses the login (or lacks the database) is skipped for the default
+// URL: that is a machine's stock MySQL, not one set up for the demo. A URL the user set must work,
+// so that is an error. Nothing listening is a skip either way (the server may simply be stopped).
+if (mysqlProbe && !mysqlProbe.ok && mysqlProbe.kind !== 'unreachable' && mysqlUrlGiven) {
+  process.stderr.write(
+    `✘ RDS_IAM_DEMO_MYSQL_URL: ${mysqlProbe.reason}. Point it at a user that can log in ` +
+      '(mysql://user:pass@host:port/db), or unset it to skip the MySQL examples.\n',
+  )
+  process.exit(1)
+}
+
 if (pgExamples.some((e) => e.name === 'prisma')) {
   const root = exampleDir('prisma')
   await step('generating the Prisma client (prisma generate, offline)', () =>
@@ -150,7 +149,7 @@ if (pgExamples.length > 0) {
 if (mysqlExamples.length > 0) {
   if (rows.length > 0) say()
   const where = new URL(mysqlUrl).host
-  if (await reachable(mysqlUrl)) {
+  if (mysqlProbe?.ok) {
     const emu = await step(`starting a second emulator (engine mysql) in front of ${where}`, () =>
       startEmulator({ engine: 'mysql', upstream: mysqlUrl }),
     )
@@ -166,9 +165,14 @@ if (mysqlExamples.length > 0) {
       "(Prisma on MySQL, PrismaMariaDbIam, is tested in packages/prisma: this example's schema is PostgreSQL.)",
     )
   } else {
+    const how = {
+      unreachable: 'Start MySQL or MariaDB there (docker compose up -d --wait) or set RDS_IAM_DEMO_MYSQL_URL',
+      refused: 'Set RDS_IAM_DEMO_MYSQL_URL=mysql://user:pass@host:port/db naming a user that can log in',
+      'no-database': `Create it or set RDS_IAM_DEMO_MYSQL_URL=mysql://user:pass@host:port/db`,
+    }[mysqlProbe.kind]
     say(
-      `MySQL examples (${mysqlExamples.map((e) => e.name).join(', ')}) not run: nothing listens on ${where}. ` +
-        'Start MySQL or MariaDB there (docker compose up -d --wait) or set RDS_IAM_DEMO_MYSQL_URL, then run pnpm demo again.',
+      `MySQL examples (${mysqlExamples.map((e) => e.name).join(', ')}) not run: ${mysqlProbe.reason}. ` +
+        `${how}, then run pnpm demo again.`,
     )
   }
 }

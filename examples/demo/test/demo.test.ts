@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { requireService } from '@rds-iam/test-services'
+import { requireService, TEST_URLS } from '@rds-iam/test-services'
 import { expect, test } from 'vitest'
 
 const demo = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'demo.mjs')
@@ -9,6 +9,7 @@ const demo = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'demo.mj
 interface Run {
   code: number
   stdout: string
+  stderr: string
   rows: Record<string, string>[]
 }
 
@@ -22,7 +23,7 @@ function runDemo(env: Record<string, string>): Promise<Run> {
         timeout: 200_000,
         env: { ...process.env, ...env, RDS_IAM_DEMO_PG_URL: env.RDS_IAM_DEMO_PG_URL ?? '' },
       },
-      (err, stdout) => {
+      (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') return reject(err)
         const lines = stdout.split('\n')
         const head = lines.findIndex((l) => l.startsWith('example '))
@@ -40,7 +41,7 @@ function runDemo(env: Record<string, string>): Promise<Run> {
           ]
           rows.push({ example, engine, connections, tokens, retries, result: result.join('  ') })
         }
-        resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, rows })
+        resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr, rows })
       },
     )
   })
@@ -90,6 +91,25 @@ test('pnpm demo runs mysql2 and the MySQL variants of the knex, Sequelize and Ty
   expect(code).toBe(0)
   expect(stdout).toContain('starting a second emulator (engine mysql)')
   expect(stdout).not.toMatch(/X-Amz-|Action=connect/)
+})
+
+test('pnpm demo stops with a clear error, before running anything, when RDS_IAM_DEMO_MYSQL_URL names a login the server refuses', async (ctx) => {
+  // A TCP connect to the server succeeds; only a real login shows the URL cannot work. The user set
+  // the URL, so this is an error rather than the skip the default URL gets.
+  await requireService('mysql', { skip: (note) => ctx.skip(note) })
+  const url = new URL(TEST_URLS.mysql)
+  url.username = 'rds_iam_demo_nobody'
+  url.password = 'rds-iam-demo-pw'
+  const { code, stdout, stderr } = await runDemo({ RDS_IAM_DEMO_MYSQL_URL: url.toString() })
+  expect(code).toBe(1)
+  expect(stderr).toContain(
+    `✘ RDS_IAM_DEMO_MYSQL_URL: ${url.host} refused rds_iam_demo_nobody@${url.hostname} with the password given (ER_ACCESS_DENIED_ERROR). ` +
+      'Point it at a user that can log in (mysql://user:pass@host:port/db), or unset it to skip the MySQL examples.',
+  )
+  // Refused before the PostgreSQL half: no emulator started, no example ran, no summary table.
+  expect(stdout).not.toContain('starting')
+  expect(stdout).not.toMatch(/^example /m)
+  expect(stdout + stderr).not.toContain('rds-iam-demo-pw')
 })
 
 test('pnpm demo exits non-zero and says which example failed when a login cannot complete', async () => {
