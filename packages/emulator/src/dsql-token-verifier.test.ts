@@ -33,6 +33,14 @@ function signedAt(token: string): number {
 describe('DsqlTokenVerifier', () => {
   const verifier = new DsqlTokenVerifier({ region: 'us-east-1', host: HOST, credentials: [KEY] })
 
+  it('refuses a skewSeconds that is not a finite number >= 0 (NaN used to accept any future date)', () => {
+    for (const skewSeconds of [Number.NaN, -1, 'abc' as unknown as number]) {
+      expect(
+        () => new DsqlTokenVerifier({ region: 'us-east-1', host: HOST, credentials: [KEY], skewSeconds }),
+      ).toThrow(/skewSeconds must be a finite number >= 0/)
+    }
+  })
+
   it('accepts admin with DbConnectAdmin and any role with DbConnect when no mapping is given; host case does not matter', async () => {
     expect(verifier.verify(await sign(true), 'admin')).toEqual({ ok: true, accessKeyId: KEY.accessKeyId })
     expect(verifier.verify(await sign(false), 'reporting').ok).toBe(true)

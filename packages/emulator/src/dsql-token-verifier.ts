@@ -60,6 +60,11 @@ export class DsqlTokenVerifier {
   readonly #roles: { role: RegExp; keys: RegExp[] }[] | undefined
 
   constructor(config: DsqlTokenVerifierConfig) {
+    const skew = config.skewSeconds
+    if (skew !== undefined && !(typeof skew === 'number' && Number.isFinite(skew) && skew >= 0)) {
+      // NaN would make the future-date check always false: a token dated next week would pass.
+      throw new TypeError(`DsqlTokenVerifier: skewSeconds must be a finite number >= 0, got ${String(skew)}`)
+    }
     this.#config = config
     this.#keys = new Map(config.credentials.map((c) => [c.accessKeyId, c]))
     this.#admins = config.admins?.map(wildcardToRegExp)

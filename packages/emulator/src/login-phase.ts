@@ -42,10 +42,10 @@ export function createFrontServer(
   serve: (socket: Socket, phase: LoginPhase) => void,
 ): Server {
   const { gate, handshakeTimeoutMs, timeoutDetail } = options
-  const pending = new Set<Socket>()
+  /** Connections still logging in (or lingering after a refusal) → how to end them, TLS layer included. */
+  const pending = new Map<Socket, () => void>()
 
   const server = createServer((socket) => {
-    pending.add(socket)
     // Errors surface as 'close' and failed reads; an unhandled 'error' event would crash the process.
     socket.on('error', () => {})
     socket.on('close', () => pending.delete(socket))
@@ -84,6 +84,12 @@ export function createFrontServer(
         tls = socketTls
       },
     }
+    // The TLS layer too: a front checks `stream.destroyed` on it after each await, and a TLS
+    // socket learns only later that the TCP socket beneath it was destroyed.
+    pending.set(socket, () => {
+      tls?.destroy()
+      socket.destroy()
+    })
     const timer = setTimeout(() => phase.abort('timeout', timeoutDetail), handshakeTimeoutMs)
     serve(socket, phase)
   })
@@ -91,7 +97,7 @@ export function createFrontServer(
   const close = server.close.bind(server)
   server.close = (callback?: (err?: Error) => void) => {
     options.onClose?.()
-    for (const s of pending) s.destroy()
+    for (const destroy of pending.values()) destroy()
     return close(callback)
   }
   return server

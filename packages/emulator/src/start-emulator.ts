@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server, type Socket } from 'node:net'
 import { inspect } from 'node:util'
-import { createAuthGate, type EmulatorFaults, type EmulatorStats } from './auth-gate.js'
+import {
+  createAuthGate,
+  type EmulatorAuthGate,
+  type EmulatorFaults,
+  type EmulatorStats,
+} from './auth-gate.js'
 import { issueCertificates } from './certificates.js'
 import { DsqlTokenVerifier } from './dsql-token-verifier.js'
 import type { FrontContext } from './internal-types.js'
@@ -53,7 +58,7 @@ export interface EmulatorOptions {
   credentials?: EmulatorCredential[]
   /** Which keys may connect as which users (`*` wildcards); default any key as any user. */
   policy?: EmulatorPolicyStatement[]
-  /** Accepted future clock skew in seconds; default 300. */
+  /** Accepted future clock skew in seconds (finite, >= 0); default 300. */
   skewSeconds?: number
   /** Receives one line per login verdict and protocol error (RDS-style reason, never a token); default silent. */
   log?: (line: string) => void
@@ -153,6 +158,39 @@ function checkOptions(options: EmulatorOptions): void {
   } else if (options.policy !== undefined) {
     throw new EmulatorOptionsError('policy', "engine 'dsql' takes admins and roles instead of policy")
   }
+  if (options.skewSeconds !== undefined && !isFiniteAtLeast(options.skewSeconds, 0)) {
+    // NaN would make the future-date check always false, i.e. accept a token dated next week.
+    throw new EmulatorOptionsError(
+      'skewSeconds',
+      `skewSeconds must be a finite number of seconds >= 0 (default 300), got ${shown(options.skewSeconds)}`,
+    )
+  }
+  if (
+    options.handshakeTimeoutMs !== undefined &&
+    !(isFiniteAtLeast(options.handshakeTimeoutMs, 0) && options.handshakeTimeoutMs > 0)
+  ) {
+    throw new EmulatorOptionsError(
+      'handshakeTimeoutMs',
+      `handshakeTimeoutMs must be a finite number of milliseconds > 0 (default 10000), got ${shown(options.handshakeTimeoutMs)}`,
+    )
+  }
+  if (options.endpoint !== undefined) {
+    if (typeof options.endpoint !== 'string' || options.endpoint === '') {
+      throw new EmulatorOptionsError(
+        'endpoint',
+        `endpoint must be a host name, got ${shown(options.endpoint)}`,
+      )
+    }
+    // RDS tokens sign host:port; without the port every token fails as a bad signature, logged as a
+    // PAM failure with nothing naming the option. DSQL signs the host alone (a :port is dropped).
+    if (options.engine !== 'dsql' && !hasPort(options.endpoint)) {
+      throw new EmulatorOptionsError(
+        'endpoint',
+        `endpoint must be host:port (the port the token is signed for, e.g. ${options.endpoint.replace(/:$/, '')}:${options.engine === 'mysql' ? 3306 : 5432}), got ${options.endpoint}`,
+      )
+    }
+  }
+  if (options.credentials !== undefined) checkCredentials(options.credentials)
   if (
     options.admins !== undefined &&
     !(Array.isArray(options.admins) && options.admins.every((k) => typeof k === 'string'))
@@ -170,6 +208,52 @@ function checkOptions(options: EmulatorOptions): void {
       throw new EmulatorOptionsError(
         'roles',
         "roles must map role names to access key ids, e.g. { app: ['AKIA…'] }",
+      )
+    }
+  }
+}
+
+function isFiniteAtLeast(value: unknown, min: number): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= min
+}
+
+/** A value for an error message: strings quoted, so `'abc'` is not mistaken for a number. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value)
+}
+
+/** `host:port` or `[v6]:port`, port 1–65535. */
+function hasPort(endpoint: string): boolean {
+  const m = /^(?:\[[^\]]+\]|[^:[\]\s/]+):(\d{1,5})$/.exec(endpoint)
+  return m !== null && Number(m[1]) >= 1 && Number(m[1]) <= 65_535
+}
+
+function checkCredentials(credentials: unknown): void {
+  if (!Array.isArray(credentials)) {
+    throw new EmulatorOptionsError(
+      'credentials',
+      'credentials must be an array of { accessKeyId, secretAccessKey }',
+    )
+  }
+  if (credentials.length === 0) throw new EmulatorOptionsError('credentials', 'credentials must not be empty')
+  for (const c of credentials as Partial<EmulatorCredential>[]) {
+    if (typeof c?.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string' || c.accessKeyId === '') {
+      throw new EmulatorOptionsError(
+        'credentials',
+        'each credential needs string accessKeyId and secretAccessKey',
+      )
+    }
+    if (c.sessionToken !== undefined && typeof c.sessionToken !== 'string') {
+      throw new EmulatorOptionsError('credentials', `sessionToken of ${c.accessKeyId} must be a string`)
+    }
+    // A Date only, not an ISO string converted here: EmulatorCredential (and the AWS SDK's
+    // credential type it mirrors) says Date, and a string reaching the verifier threw on every
+    // login with nothing pointing at the option.
+    const e: unknown = c.expiration
+    if (e !== undefined && !(e instanceof Date && Number.isFinite(e.getTime()))) {
+      throw new EmulatorOptionsError(
+        'credentials',
+        `expiration of ${c.accessKeyId} must be a valid Date, e.g. new Date('2030-01-01T00:00:00Z'), got ${shown(e instanceof Date ? 'Invalid Date' : e)}`,
       )
     }
   }
@@ -205,14 +289,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const region =
     options.region ?? (dsqlHost ? DSQL_HOST.exec(dsqlHost)?.[1]?.toLowerCase() : undefined) ?? DEFAULTS.region
   const credentials = (options.credentials ?? [generateCredential()]).map(redactedCopy)
-  if (credentials.length === 0) throw new TypeError('startEmulator: credentials must not be empty')
-  for (const c of credentials) {
-    if (typeof c.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string' || c.accessKeyId === '') {
-      throw new TypeError('startEmulator: each credential needs string accessKeyId and secretAccessKey')
-    }
-  }
 
+  /** What stop() runs after the listeners are closed (the embedded PGlite). */
   const cleanups: (() => Promise<void>)[] = []
+  /** The front's server first, then the ::1 alias that hands its connections to it. */
+  const listeners: Server[] = []
+  /** Set once built, so that a start failing after it (listen, say) still settles it. */
+  let builtGate: EmulatorAuthGate | undefined
   try {
     let upstream = options.upstream
     if (upstream === undefined && wire === 'mysql') upstream = DEFAULTS.mysqlUpstream
@@ -237,6 +320,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       log: options.log,
       proxy: options.proxy === true,
     })
+    builtGate = gate
     const ctx: FrontContext = {
       gate,
       tls: { key: certs.key, cert: certs.cert },
@@ -247,7 +331,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }
     const server =
       wire === 'postgres' ? createPostgresFront(ctx, frontOptions) : createMysqlFront(ctx, frontOptions)
-    cleanups.push(() => closeServer(server))
+    listeners.push(server)
 
     const port = await listen(server, options.port ?? 0, listenHost)
     // After listen, a server error (e.g. EMFILE on accept) must be reported, not crash the process.
@@ -255,7 +339,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (options.listenHost === undefined) {
       // `localhost` resolves to ::1 first on many systems; accept it there too, on the same port.
       const v6 = await listenAlias(server, port, '::1')
-      if (v6 !== undefined) cleanups.push(() => closeServer(v6))
+      if (v6 !== undefined) listeners.push(v6)
     }
     const endpoint = dsqlHost ?? options.endpoint ?? `${DEFAULTS.connectHost}:${port}`
     verifier =
@@ -287,18 +371,35 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       stats: () => gate.stats(),
       faults: gate.faults,
       stop() {
-        stopped ??= (async () => {
-          gate.faults.dropConnections()
-          await runCleanups(cleanups)
-          await gate.settle()
-        })()
+        stopped ??= shutdown(gate, listeners, cleanups)
         return stopped
       },
     }
   } catch (err) {
-    await runCleanups(cleanups)
+    await shutdown(builtGate, listeners, cleanups)
     throw err
   }
+}
+
+/**
+ * Stops an emulator. Everything that stops new work happens synchronously, before the first
+ * await: the gate refuses every later login, every listener (main and ::1 alias) stops
+ * accepting, connections still logging in (whichever listener took them; the alias hands its
+ * sockets to the main server, which tracks them) and relayed sessions are destroyed. Only then
+ * does it wait for the listeners to report closed. Closing one listener and awaiting it before the
+ * next (what it did before) let a plain close of the alias wait for an idle ::1 socket until the
+ * handshake timer, while the main listener kept accepting and a delayed login was let through.
+ */
+async function shutdown(
+  gate: EmulatorAuthGate | undefined,
+  listeners: Server[],
+  cleanups: (() => Promise<void>)[],
+): Promise<void> {
+  const settled = gate?.settle()
+  const closing = listeners.splice(0).map(closeServer)
+  gate?.faults.dropConnections()
+  await Promise.all([settled, ...closing])
+  await runCleanups(cleanups)
 }
 
 /**

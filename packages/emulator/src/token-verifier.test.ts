@@ -217,6 +217,14 @@ describe('TokenVerifier', () => {
     expect(verifier.verify(token, 'app_user', { now: later, maxTokenAgeSeconds: null }).ok).toBe(true)
   })
 
+  it('refuses a skewSeconds that is not a finite number >= 0 (NaN used to accept any future date)', () => {
+    for (const skewSeconds of [Number.NaN, -1, Number.POSITIVE_INFINITY, 'abc' as unknown as number]) {
+      expect(() => new TokenVerifier({ ...config, skewSeconds })).toThrow(
+        /skewSeconds must be a finite number >= 0/,
+      )
+    }
+  })
+
   it('tolerates future skew up to skewSeconds and rejects beyond it', async () => {
     const token = await sign()
     const now = Date.now()

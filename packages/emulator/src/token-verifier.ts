@@ -79,6 +79,11 @@ export class TokenVerifier {
   readonly #policy: { key: RegExp; users: RegExp[] }[] | undefined
 
   constructor(config: TokenVerifierConfig) {
+    const skew = config.skewSeconds
+    if (skew !== undefined && !(typeof skew === 'number' && Number.isFinite(skew) && skew >= 0)) {
+      // NaN would make the future-date check always false: a token dated next week would pass.
+      throw new TypeError(`TokenVerifier: skewSeconds must be a finite number >= 0, got ${String(skew)}`)
+    }
     this.#config = config
     this.#keys = new Map(config.credentials.map((c) => [c.accessKeyId, c]))
     this.#policy = config.policy?.map((s) => ({

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Emulator, startEmulator } from '../src/index.js'
+import { type Emulator, EmulatorOptionsError, startEmulator } from '../src/index.js'
 import { clientConfig, connectError, PG_URL, requirePostgres, signToken } from './fixtures/pg-env.js'
 
 const pgReachable = await requirePostgres(PG_URL)
@@ -16,6 +16,60 @@ describe('startEmulator input and secrets', () => {
     ).rejects.toThrow(/must start with postgres:\/\//)
     await expect(startEmulator({ engine: 'mysql', upstream: 'not a url' })).rejects.toThrow(/not a URL/)
     await expect(startEmulator({ engine: 'postgres', credentials: [] })).rejects.toThrow(/must not be empty/)
+  })
+
+  // Each of these used to start: 'abc' skew accepted a token dated a day ahead (NaN compares
+  // false), a negative one refused every token, a string expiration threw inside every login
+  // ("Connection terminated unexpectedly"), a port-less endpoint failed every login as PAM.
+  const key = { accessKeyId: 'AKIAOPTIONSTEST00001', secretAccessKey: 's' }
+  it.each([
+    [{ skewSeconds: 'abc' }, 'skewSeconds', /skewSeconds must be a finite number of seconds >= 0.*"abc"/],
+    [{ skewSeconds: -1000 }, 'skewSeconds', /skewSeconds must be a finite number/],
+    [{ skewSeconds: Number.NaN }, 'skewSeconds', /got NaN/],
+    [{ skewSeconds: Number.POSITIVE_INFINITY }, 'skewSeconds', /got Infinity/],
+    [
+      { handshakeTimeoutMs: 0 },
+      'handshakeTimeoutMs',
+      /handshakeTimeoutMs must be a finite number of milliseconds > 0/,
+    ],
+    [{ handshakeTimeoutMs: '5000' }, 'handshakeTimeoutMs', /got "5000"/],
+    [{ handshakeTimeoutMs: -1 }, 'handshakeTimeoutMs', /> 0/],
+    [
+      { credentials: [{ ...key, expiration: '2099-01-01T00:00:00Z' }] },
+      'credentials',
+      /valid Date, e\.g\. new Date/,
+    ],
+    [{ credentials: [{ ...key, expiration: new Date('nope') }] }, 'credentials', /got "Invalid Date"/],
+    [{ credentials: [{ accessKeyId: 'AKIA' }] }, 'credentials', /string accessKeyId and secretAccessKey/],
+    [{ credentials: [] }, 'credentials', /must not be empty/],
+    [{ endpoint: 'mydb.abc.us-east-1.rds.amazonaws.com' }, 'endpoint', /host:port .*amazonaws\.com:5432/],
+    [{ endpoint: 'mydb:0' }, 'endpoint', /host:port/],
+    [{ endpoint: 'mydb:70000' }, 'endpoint', /host:port/],
+    [{ endpoint: '::1:5432' }, 'endpoint', /host:port/],
+    [{ endpoint: 5432 }, 'endpoint', /must be a host name/],
+  ])('refuses %o with an EmulatorOptionsError naming %s', async (extra, option, message) => {
+    const err = await startEmulator({
+      engine: 'postgres',
+      upstream: 'postgres://postgres@127.0.0.1:1/none',
+      ...(extra as object),
+    }).then(
+      (emu) => emu.stop().then(() => undefined),
+      (e: unknown) => e,
+    )
+    expect(err).toBeInstanceOf(EmulatorOptionsError)
+    expect((err as EmulatorOptionsError).option).toBe(option)
+    expect((err as Error).message).toMatch(message)
+  })
+
+  it('accepts the endpoint forms it documents', async () => {
+    for (const [engine, endpoint] of [
+      ['postgres', 'mydb.abc.us-east-1.rds.amazonaws.com:5432'],
+      ['postgres', '[::1]:5432'],
+      ['dsql', 'abc.dsql.us-east-1.on.aws'],
+    ] as const) {
+      const emu = await startEmulator({ engine, upstream: 'postgres://postgres@127.0.0.1:1/none', endpoint })
+      await emu.stop()
+    }
   })
 
   it('keeps the secret key and session token out of util.inspect output', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   Cap,
   decodeAuthSwitchRequest,
@@ -82,6 +82,24 @@ describe('packet framing', () => {
     expect(r.next()).toEqual({ seq: 2, payload: Buffer.alloc(0) })
     expect(r.next()).toBeNull()
     expect([...r.takeRemainder()]).toEqual([9, 9])
+  })
+
+  it('joins a trickled packet once, not on every chunk (README: buffers are kept as chunks)', () => {
+    const r = new PacketReader(1 << 20)
+    const packet = encodePacket(3, Buffer.alloc(2000, 0x61))
+    const concat = vi.spyOn(Buffer, 'concat')
+    try {
+      for (const byte of packet) {
+        r.push(Buffer.from([byte]))
+        if (r.pending < packet.length) expect(r.next()).toBeNull()
+      }
+      expect(r.next()).toEqual({ seq: 3, payload: Buffer.alloc(2000, 0x61) })
+      // One join for the 4-byte header, one for the whole packet; before, one per chunk (2003).
+      expect(concat.mock.calls.length).toBeLessThanOrEqual(2)
+    } finally {
+      concat.mockRestore()
+    }
+    expect(r.pending).toBe(0)
   })
 
   it('refuses a header announcing more than the cap before the bytes arrive', () => {

@@ -39,43 +39,66 @@ export function encodePacket(seq: number, payload: Buffer): Buffer {
 /**
  * Accumulates bytes from a socket and yields whole packets. Before authentication a peer has
  * no business sending large packets, so `maxPayload` bounds memory against garbage input.
+ * Chunks are kept as received and joined once per packet, when it is complete: joining on every
+ * chunk made a packet trickled in n small chunks cost O(n²) copying.
  */
 export class PacketReader {
-  private buffered: Buffer = Buffer.alloc(0)
+  #chunks: Buffer[] = []
+  #length = 0
 
   constructor(private readonly maxPayload: number) {}
 
   push(chunk: Buffer): void {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk])
+    if (chunk.length === 0) return
+    this.#chunks.push(chunk)
+    this.#length += chunk.length
   }
 
   /** The next complete packet, or `null` until more bytes arrive; throws on an oversized header. */
   next(): MysqlPacket | null {
-    if (this.buffered.length < 4) return null
-    const length = this.buffered.readUIntLE(0, 3)
+    if (this.#length < 4) return null
+    const length = this.#head(4).readUIntLE(0, 3)
     if (length > this.maxPayload) {
       throw new MysqlProtocolError(
         'oversized',
         `packet of ${length} bytes exceeds the ${this.maxPayload}-byte limit`,
       )
     }
-    if (this.buffered.length < 4 + length) return null
-    const seq = this.buffered[3] as number
-    const payload = this.buffered.subarray(4, 4 + length)
-    this.buffered = this.buffered.subarray(4 + length)
-    return { seq, payload }
+    if (this.#length < 4 + length) return null
+    const packet = this.#take(4 + length)
+    return { seq: packet[3] as number, payload: packet.subarray(4) }
   }
 
   /** Bytes held that do not yet form a whole packet (at most one packet's worth). */
   get pending(): number {
-    return this.buffered.length
+    return this.#length
   }
 
   /** Bytes received after the last whole packet (e.g. a TLS ClientHello that followed an SSLRequest). */
   takeRemainder(): Buffer {
-    const rest = this.buffered
-    this.buffered = Buffer.alloc(0)
+    const rest = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks)
+    this.#chunks = []
+    this.#length = 0
     return rest
+  }
+
+  /** A buffer starting with the first `n` buffered bytes (n <= #length); joins only the chunks those span. */
+  #head(n: number): Buffer {
+    if (this.#chunks[0]!.length < n) {
+      let count = 0
+      for (let have = 0; have < n; count++) have += this.#chunks[count]!.length
+      this.#chunks.splice(0, count, Buffer.concat(this.#chunks.slice(0, count)))
+    }
+    return this.#chunks[0]!
+  }
+
+  /** Removes and returns the first `n` buffered bytes. */
+  #take(n: number): Buffer {
+    const head = this.#head(n)
+    if (head.length === n) this.#chunks.shift()
+    else this.#chunks[0] = head.subarray(n)
+    this.#length -= n
+    return head.subarray(0, n)
   }
 }
 

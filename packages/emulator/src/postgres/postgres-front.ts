@@ -186,18 +186,34 @@ export function createPostgresFront(ctx: FrontContext, options: PostgresFrontOpt
           }),
         )
       }
-      const password = reply.type === PASSWORD_MESSAGE ? parsePasswordMessage(reply.body) : undefined
-      if (password === undefined) {
-        gate.protocolError('expected password message')
-        return refuse(
+      // recv_password_packet's three checks, in its order and with its texts (PostgreSQL >= 10):
+      // the message type, then the body being exactly one NUL-terminated string, then non-empty
+      // (checked before PAM, which RDS's IAM login is, ever sees it).
+      const passwordError = (kind: string, code: string, message: string): void => {
+        gate.protocolError(kind)
+        refuse(
           errorResponse({
             severity: 'FATAL',
-            code: '08P01',
-            message: `expected password response, got message type ${reply.type}`,
+            code,
+            message,
             file: 'auth.c',
             routine: 'recv_password_packet',
           }),
         )
+      }
+      if (reply.type !== PASSWORD_MESSAGE) {
+        return passwordError(
+          'expected password message',
+          '08P01',
+          `expected password response, got message type ${reply.type}`,
+        )
+      }
+      const password = parsePasswordMessage(reply.body)
+      if (password === undefined) {
+        return passwordError('malformed password message', '08P01', 'invalid password packet size')
+      }
+      if (password === '') {
+        return passwordError('empty password', '28P01', 'empty password returned by client')
       }
 
       // Authorization (with its latency fault) and the upstream login have their own clocks.
