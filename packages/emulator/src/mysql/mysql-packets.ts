@@ -4,6 +4,8 @@
  * fuzzed without sockets.
  */
 
+import { ChunkQueue } from '../chunk-queue.js'
+
 /** Largest payload one wire packet carries; a payload of exactly this size continues in the next packet. */
 export const MAX_PACKET_PAYLOAD = 0xffffff
 
@@ -39,66 +41,40 @@ export function encodePacket(seq: number, payload: Buffer): Buffer {
 /**
  * Accumulates bytes from a socket and yields whole packets. Before authentication a peer has
  * no business sending large packets, so `maxPayload` bounds memory against garbage input.
- * Chunks are kept as received and joined once per packet, when it is complete: joining on every
- * chunk made a packet trickled in n small chunks cost O(n²) copying.
+ * Chunks are joined once per packet, when it is complete (see {@link ChunkQueue}).
  */
 export class PacketReader {
-  #chunks: Buffer[] = []
-  #length = 0
+  readonly #bytes = new ChunkQueue()
 
   constructor(private readonly maxPayload: number) {}
 
   push(chunk: Buffer): void {
-    if (chunk.length === 0) return
-    this.#chunks.push(chunk)
-    this.#length += chunk.length
+    this.#bytes.push(chunk)
   }
 
   /** The next complete packet, or `null` until more bytes arrive; throws on an oversized header. */
   next(): MysqlPacket | null {
-    if (this.#length < 4) return null
-    const length = this.#head(4).readUIntLE(0, 3)
+    if (this.#bytes.length < 4) return null
+    const length = this.#bytes.head(4).readUIntLE(0, 3)
     if (length > this.maxPayload) {
       throw new MysqlProtocolError(
         'oversized',
         `packet of ${length} bytes exceeds the ${this.maxPayload}-byte limit`,
       )
     }
-    if (this.#length < 4 + length) return null
-    const packet = this.#take(4 + length)
+    if (this.#bytes.length < 4 + length) return null
+    const packet = this.#bytes.take(4 + length)
     return { seq: packet[3] as number, payload: packet.subarray(4) }
   }
 
   /** Bytes held that do not yet form a whole packet (at most one packet's worth). */
   get pending(): number {
-    return this.#length
+    return this.#bytes.length
   }
 
   /** Bytes received after the last whole packet (e.g. a TLS ClientHello that followed an SSLRequest). */
   takeRemainder(): Buffer {
-    const rest = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks)
-    this.#chunks = []
-    this.#length = 0
-    return rest
-  }
-
-  /** A buffer starting with the first `n` buffered bytes (n <= #length); joins only the chunks those span. */
-  #head(n: number): Buffer {
-    if (this.#chunks[0]!.length < n) {
-      let count = 0
-      for (let have = 0; have < n; count++) have += this.#chunks[count]!.length
-      this.#chunks.splice(0, count, Buffer.concat(this.#chunks.slice(0, count)))
-    }
-    return this.#chunks[0]!
-  }
-
-  /** Removes and returns the first `n` buffered bytes. */
-  #take(n: number): Buffer {
-    const head = this.#head(n)
-    if (head.length === n) this.#chunks.shift()
-    else this.#chunks[0] = head.subarray(n)
-    this.#length -= n
-    return head.subarray(0, n)
+    return this.#bytes.drain()
   }
 }
 

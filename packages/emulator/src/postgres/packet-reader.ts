@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream'
+import { ChunkQueue } from '../chunk-queue.js'
 
 /** Why a handshake read failed; the front turns `kind` into a protocolError count. */
 export class HandshakeError extends Error {
@@ -32,23 +33,20 @@ export class PacketReader {
   readonly #stream: Duplex
   readonly #limits: PacketReaderLimits | undefined
   /** Chunks as received; joined only when a read needs bytes across them (no per-chunk copy). */
-  #chunks: Buffer[] = []
-  #length = 0
+  readonly #bytes = new ChunkQueue()
   #failure: HandshakeError | undefined
   #wake: (() => void) | undefined
 
   readonly #onData = (chunk: Buffer): void => {
     if (this.#failure !== undefined) return
-    this.#chunks.push(chunk)
-    this.#length += chunk.length
+    this.#bytes.push(chunk)
     const limits = this.#limits
-    if (limits !== undefined && this.#length > limits.maxBuffered) {
+    if (limits !== undefined && this.#bytes.length > limits.maxBuffered) {
       const err = new HandshakeError(
         'flood',
-        `${this.#length} bytes sent ahead of the handshake (limit ${limits.maxBuffered})`,
+        `${this.#bytes.length} bytes sent ahead of the handshake (limit ${limits.maxBuffered})`,
       )
-      this.#chunks = []
-      this.#length = 0
+      this.#bytes.drain() // dropped: nothing past the limit is kept
       this.#fail(err)
       limits.onOverflow(err)
       return
@@ -70,7 +68,7 @@ export class PacketReader {
 
   /** Bytes received and not yet consumed. */
   get buffered(): number {
-    return this.#length
+    return this.#bytes.length
   }
 
   /** Ends every pending and future read with `err` (timeouts, shutdown). */
@@ -81,31 +79,31 @@ export class PacketReader {
   /** The next byte without consuming it. */
   async peek(): Promise<number> {
     await this.#need(1)
-    return this.#chunks[0]![0]!
+    return this.#bytes.head(1)[0]!
   }
 
   /** Reads a startup-phase packet (no type byte) of at most `max` bytes; returns the body after the length. */
   async untyped(max: number): Promise<Buffer> {
     await this.#need(4)
-    const length = this.#head(4).readUInt32BE(0)
+    const length = this.#bytes.head(4).readUInt32BE(0)
     if (length < 8 || length > max) {
       throw new HandshakeError('bad-length', `startup packet length ${length} outside 8..${max}`)
     }
     await this.#need(length)
-    return this.#take(length).subarray(4)
+    return this.#bytes.take(length).subarray(4)
   }
 
   /** Reads a typed message of at most `max` bytes. */
   async typed(max: number): Promise<{ type: number; body: Buffer; raw: Buffer }> {
     await this.#need(5)
-    const head = this.#head(5)
+    const head = this.#bytes.head(5)
     const type = head[0]!
     const length = head.readUInt32BE(1)
     if (length < 4 || length + 1 > max) {
       throw new HandshakeError('bad-length', `message length ${length} outside 4..${max - 1}`)
     }
     await this.#need(length + 1)
-    const raw = this.#take(length + 1)
+    const raw = this.#bytes.take(length + 1)
     return { type, body: raw.subarray(5), raw }
   }
 
@@ -116,33 +114,11 @@ export class PacketReader {
     s.off('end', this.#onEnd)
     s.off('close', this.#onEnd)
     s.off('error', this.#onError)
-    const rest = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks)
-    this.#chunks = []
-    this.#length = 0
-    return rest
-  }
-
-  /** A buffer starting with the first `n` buffered bytes; joins only the chunks those span. */
-  #head(n: number): Buffer {
-    if (this.#chunks[0]!.length < n) {
-      let count = 0
-      for (let have = 0; have < n; count++) have += this.#chunks[count]!.length
-      this.#chunks.splice(0, count, Buffer.concat(this.#chunks.slice(0, count)))
-    }
-    return this.#chunks[0]!
-  }
-
-  #take(n: number): Buffer {
-    const head = this.#head(n)
-    const out = head.subarray(0, n)
-    if (head.length === n) this.#chunks.shift()
-    else this.#chunks[0] = head.subarray(n)
-    this.#length -= n
-    return out
+    return this.#bytes.drain()
   }
 
   async #need(n: number): Promise<void> {
-    while (this.#length < n) {
+    while (this.#bytes.length < n) {
       if (this.#failure !== undefined) throw this.#failure
       await new Promise<void>((resolve) => {
         this.#wake = resolve
