@@ -65,8 +65,11 @@ export interface IamMysqlConfig {
   ssl?: string | boolean | IamSslOptions
 }
 
-/** mysql2's options that carry a password (ConnectionConfig, 3.9 and 3.2x). */
-const PASSWORD_OPTIONS = ['password', 'password1', 'password2', 'password3', 'passwordSha1'] as const
+/**
+ * mysql2's options that carry a password (ConnectionConfig, 3.9 and 3.2x). Exported for
+ * `@rds-iam/sequelize`, which refuses the same keys in `dialectOptions`; not supported API.
+ */
+export const PASSWORD_OPTIONS = ['password', 'password1', 'password2', 'password3', 'passwordSha1'] as const
 
 // One map per process, not per copy of this module: the ESM and CommonJS builds loaded together
 // answer getTokenProvider() for each other's pools, connections and configs.

@@ -5,7 +5,12 @@ import {
   RdsIamError,
   resolveTls,
 } from '@rds-iam/core'
-import { clearPasswordPlugin, type IamAuthPlugin, withIam as withMysql2Iam } from '@rds-iam/mysql2'
+import {
+  clearPasswordPlugin,
+  type IamAuthPlugin,
+  PASSWORD_OPTIONS as MYSQL_PASSWORD_OPTIONS,
+  withIam as withMysql2Iam,
+} from '@rds-iam/mysql2'
 import type { EndpointConfig } from './internal-types.js'
 import { tunnelSocket } from './tunnel-socket.js'
 
@@ -218,18 +223,6 @@ function sendConfiguredPassword(
     return clearPasswordPlugin(configured, check)(args as never)
   }
 }
-
-/**
- * mysql2's options that carry a password (ConnectionConfig, 3.9 and 3.2x), the list @rds-iam/mysql2
- * refuses in its config and `uri` (it does not export it).
- */
-export const MYSQL_PASSWORD_OPTIONS = [
-  'password',
-  'password1',
-  'password2',
-  'password3',
-  'passwordSha1',
-] as const
 
 /**
  * Sequelize's mysql dialect spreads `dialectOptions` over its own `password`, so a password there

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { type IamOption, nodeDefaultCa, normalizeIamOptions, RdsIamError } from '@rds-iam/core'
+import { PASSWORD_OPTIONS } from '@rds-iam/mysql2'
 import type { Options } from 'sequelize'
 import { checkDialect, checkNoPassword, checkNotNative, endpointConfigs } from './config-checks.js'
-import { EndpointRegistry, invalid, MYSQL_PASSWORD_OPTIONS, WITH_IAM_USER_HINT } from './endpoint-registry.js'
+import { EndpointRegistry, invalid, WITH_IAM_USER_HINT } from './endpoint-registry.js'
 import { createBeforeConnectHook, rememberRegistry } from './iam-hooks.js'
 import type { EndpointConfig } from './internal-types.js'
 
@@ -108,7 +109,7 @@ function parseUrl(url: string, options: IamSequelizeOptions | undefined): Record
   }
   // mysql2 logs in with ?password= (and the other password options) from the query, which lands in
   // dialectOptions; a password is refused for every dialect, as in the URL's user info.
-  const inQuery = MYSQL_PASSWORD_OPTIONS.find((key) => (parsed.searchParams.get(key) ?? '') !== '')
+  const inQuery = PASSWORD_OPTIONS.find((key) => (parsed.searchParams.get(key) ?? '') !== '')
   if (inQuery !== undefined) {
     throw invalid(
       `the connection URL contains a password (?${inQuery}=), but \`iam\` supplies the password`,
